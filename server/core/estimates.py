@@ -1,0 +1,102 @@
+"""Wait estimates of an office: per waiting visit, and per band for a new arrival.
+
+Computed by projection (estimator.project) on the office's current state; cached, since under
+heavy issuing the state changes every few milliseconds while an estimate stays good for seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .counter import Counter, CounterState
+from .estimator import PHANTOM_PREFIX, Estimate, InService, Waiting, interval, project
+from .policy import Candidate
+from .ticket import Ticket, TicketStatus
+
+if TYPE_CHECKING:
+    from .office import Office
+
+REFRESH_AFTER_S = 2.0  # recompute at most this often while the office keeps changing
+STALE_AFTER_S = 30.0  # recompute after this long even if nothing changed
+
+
+@dataclass(frozen=True)
+class Estimates:
+    computed_at: dt.datetime
+    version: int
+    tickets: Mapping[str, Estimate]
+    bands: Mapping[str, Estimate]  # what a visit issued now in that band would wait
+
+
+def lead_procedure(office: Office, band: str) -> str:
+    """The first procedure of a band's visits (e.g. 住民異動届 for one-stop visits)."""
+    return next((p.id for p in office.catalog.procedures.values() if p.band == band), band)
+
+
+def remaining_after_current(ticket: Ticket) -> tuple[str, ...]:
+    return tuple(s.procedure for s in ticket.steps[ticket.current + 1:] if s.state.value == "todo")
+
+
+def fallback(office: Office, band: str) -> Estimate:
+    """No open counter can serve the band: its target wait, with a wide interval."""
+    target = office.bands[band].target_wait_min
+    return Estimate(target, target / 2, target * 2)
+
+
+def compute(office: Office, now: dt.datetime, counters: Mapping[str, Counter] | None = None) -> Estimates:
+    counters = counters if counters is not None else office.counters
+    open_counters = {cid: c for cid, c in counters.items() if c.state is CounterState.OPEN}
+    in_service = []
+    for counter in open_counters.values():
+        ticket = office.ticket_at(counter)
+        if ticket is None:
+            continue
+        started = ticket.status is TicketStatus.SERVING
+        since = (ticket.step.started_at if started else ticket.called_at) or now
+        in_service.append(InService(counter.id, office.candidate(ticket), since, started,
+                                    remaining_after_current(ticket)))
+    waiting = [Waiting(office.candidate(t), remaining_after_current(t)) for t in office.waiting()]
+    phantoms = [
+        Waiting(Candidate(PHANTOM_PREFIX + band, band, lead_procedure(office, band), now, now))
+        for band in office.bands
+    ]
+    projection = project(now, open_counters, in_service, waiting + phantoms, office.policy, office.handling,
+                         walk_min=office.site.policy.walk_min)
+    tickets = {w.candidate.ticket_id: projection.estimate(w.candidate.ticket_id) or fallback(office, w.candidate.band)
+               for w in waiting}
+    bands = {band: projection.estimate(PHANTOM_PREFIX + band) or fallback(office, band) for band in office.bands}
+    return Estimates(now, office.version, tickets, bands)
+
+
+def shifted(estimate: Estimate, minutes: float) -> Estimate:
+    """The same estimate seen ``minutes`` later."""
+    return Estimate(max(estimate.minutes - minutes, 0.0), max(estimate.low - minutes, 0.0),
+                    max(estimate.high - minutes, 0.0))
+
+
+def for_ticket(office: Office, estimates: Estimates, ticket: Ticket, now: dt.datetime) -> Estimate:
+    """A waiting visit's estimate; one issued since the last projection extends its band's."""
+    age_min = (now - estimates.computed_at).total_seconds() / 60
+    known = estimates.tickets.get(ticket.id)
+    if known is not None:
+        return shifted(known, age_min)
+    if ticket.status is not TicketStatus.WAITING:
+        return Estimate(0.0, 0.0, 0.0)
+    base = shifted(estimates.bands[ticket.band], age_min)
+    mine = office.candidate(ticket)
+    key = office.policy_key
+    newer_ahead = [
+        t for t in office.waiting()
+        if t.band == ticket.band and t.id != ticket.id and t.id not in estimates.tickets
+        and key(office.candidate(t)) < key(mine)
+    ]
+    if not newer_ahead:
+        return base
+    servers = sum(1 for c in office.counters.values()
+                  if c.state is CounterState.OPEN and c.can_serve(ticket.band, ticket.procedure)) or 1
+    extra = sum(office.handling.mean(t.procedure, now.hour) for t in newer_ahead) / servers
+    return interval(base.minutes + extra, office.handling.cv(ticket.procedure, now.hour),
+                    max(1, len(newer_ahead) // servers))

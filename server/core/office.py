@@ -1,0 +1,485 @@
+"""The office of one site on one service day: the aggregate every command goes through.
+
+All state changes happen here, each one recorded as an event in the outbox. The storage adapter
+takes the changes after each command and commits them in one transaction before anyone is
+answered. Time is always passed in (``now``, aware, in the site's time zone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from . import estimates, issuing
+from .catalog import Band, Catalog, Label
+from .counter import Counter, CounterState
+from .errors import conflict, invalid, not_found
+from .estimator import Estimate
+from .events import Event, EventKind
+from .handling import HandlingTimes
+from .issuing import IssueRequest
+from .policy import BalancedPolicy, Candidate, Policy
+from .site import SiteRules
+from .suggestions import Suggestion, suggest
+from .ticket import AT_COUNTER, Outcome, Priority, Step, StepState, Ticket, TicketStatus
+
+
+class IdSource(Protocol):
+    def ticket_id(self) -> str: ...
+
+    def token(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call as displays show and announce it."""
+
+    ticket_id: str
+    number: int
+    display_number: str
+    band: str
+    counter_id: str
+    counter_label: Label
+    recall: bool
+    at: dt.datetime
+
+
+@dataclass
+class Changes:
+    events: list[Event]
+    tickets: list[Ticket]
+    counters: list[Counter]
+    last_numbers: dict[str, int]
+    day: dt.date | None
+
+
+class Office:
+    def __init__(self, site: SiteRules, catalog: Catalog, ids: IdSource, *, policy: Policy | None = None,
+                 handling: HandlingTimes | None = None, enforce_hours: bool = True) -> None:
+        self.site = site
+        self.catalog = catalog
+        self.ids = ids
+        self.bands: dict[str, Band] = {b.id: b for b in site.bands}
+        self.policy: Policy = policy or BalancedPolicy(self.bands, site.policy.priority_credit_min)
+        self.handling = handling or HandlingTimes({p.id: p.handling_min for p in catalog.procedures.values()})
+        self.enforce_hours = enforce_hours
+        self.counters: dict[str, Counter] = {
+            c.id: Counter(c.id, c.label, c.department, frozenset(c.skills), c.initial_state)
+            for c in site.counters
+        }
+        self.tickets: dict[str, Ticket] = {}
+        self.day: dt.date | None = None
+        self.last_number: dict[str, int] = {}
+        self.recent_calls: deque[Call] = deque(maxlen=site.policy.recent_calls)
+        self.version = 0
+        self._waiting: dict[str, Ticket] = {}
+        self._open_numbers: dict[str, set[int]] = {b: set() for b in self.bands}
+        self._outbox: list[Event] = []
+        self._touched_tickets: set[str] = set()
+        self._touched_counters: set[str] = set()
+        self._numbers_touched = False
+        self._estimates: estimates.Estimates | None = None
+        self.last_called: dict[str, str] = {}
+        self._suggested: set[str] = set()
+
+    # ----- restore and changes (for the storage adapter)
+
+    def restore(self, day: dt.date | None, tickets: Iterable[Ticket], counters: Iterable[Counter],
+                last_numbers: Mapping[str, int]) -> None:
+        self.day = day
+        self.last_number = dict(last_numbers)
+        for counter in counters:
+            if counter.id in self.counters:
+                self.counters[counter.id] = counter
+        for ticket in sorted(tickets, key=lambda t: t.called_at or t.issued_at):
+            self.tickets[ticket.id] = ticket
+            self._index(ticket)
+            if ticket.called_at is not None:
+                self.last_called[ticket.band] = ticket.display_number
+        self._touched_tickets.clear()
+
+    def take_changes(self) -> Changes:
+        changes = Changes(
+            events=self._outbox,
+            tickets=[self.tickets[t] for t in self._touched_tickets if t in self.tickets],
+            counters=[self.counters[c] for c in self._touched_counters],
+            last_numbers=dict(self.last_number) if self._numbers_touched else {},
+            day=self.day,
+        )
+        self._outbox, self._touched_tickets, self._touched_counters = [], set(), set()
+        self._numbers_touched = False
+        return changes
+
+    def discard_changes(self) -> None:
+        """Forget uncommitted changes; the caller must restore the office from storage."""
+        self.take_changes()
+
+    # ----- queries
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise not_found("ticket_not_found", ticket=ticket_id)
+        return ticket
+
+    def counter(self, counter_id: str) -> Counter:
+        counter = self.counters.get(counter_id)
+        if counter is None:
+            raise not_found("counter_not_found", counter=counter_id)
+        return counter
+
+    def waiting(self) -> list[Ticket]:
+        return list(self._waiting.values())
+
+    def candidate(self, ticket: Ticket) -> Candidate:
+        return Candidate(ticket.id, ticket.band, ticket.procedure, ticket.issued_at,
+                         ticket.queued_at or ticket.issued_at, bool(ticket.priority), ticket.continuing)
+
+    def candidates(self) -> list[Candidate]:
+        return [self.candidate(t) for t in self._waiting.values()]
+
+    def policy_key(self, candidate: Candidate) -> tuple[object, ...]:
+        """The policy's order within a band (visit start, priority credit); arrival order otherwise."""
+        key = getattr(self.policy, "queue_key", None)
+        return tuple(key(candidate)) if key else (candidate.queued_at, True, candidate.ticket_id)
+
+    def position(self, ticket: Ticket) -> int:
+        """1 for the next of its band, 0 when no longer waiting."""
+        if ticket.status is not TicketStatus.WAITING:
+            return 0
+        mine = self.policy_key(self.candidate(ticket))
+        ahead = sum(1 for other in self._waiting.values()
+                    if other.band == ticket.band and other.id != ticket.id
+                    and self.policy_key(self.candidate(other)) < mine)
+        return ahead + 1
+
+    def estimates(self, now: dt.datetime) -> estimates.Estimates:
+        """Current estimates, recomputed when stale (see estimates.REFRESH_AFTER_S)."""
+        cached = self._estimates
+        if cached is not None:
+            age_s = (now - cached.computed_at).total_seconds()
+            fresh = cached.version == self.version or age_s < estimates.REFRESH_AFTER_S
+            if fresh and 0 <= age_s < estimates.STALE_AFTER_S:
+                return cached
+        self._estimates = estimates.compute(self, now)
+        return self._estimates
+
+    def estimate(self, ticket: Ticket, now: dt.datetime) -> Estimate:
+        return estimates.for_ticket(self, self.estimates(now), ticket, now)
+
+    def ticket_at(self, counter: Counter) -> Ticket | None:
+        return self.tickets.get(counter.ticket_id) if counter.ticket_id else None
+
+    # ----- issuing
+
+    def issue(self, request: IssueRequest, now: dt.datetime) -> Ticket:
+        self.roll_day(now)
+        if self.enforce_hours:
+            issuing.check_reception(self.site, now)
+        band, plan = issuing.plan(self.catalog, self.bands, request, now.date())
+        number = self._next_number(band)
+        ticket = Ticket(
+            id=self.ids.ticket_id(), token=self.ids.token(), site=self.site.id, service_day=now.date(),
+            band=band.id, number=number, display_number=band.display_number(number),
+            language=request.language, life_event=request.life_event,
+            steps=[Step(p) for p in plan], issued_at=now, priority=request.priority,
+            status=TicketStatus.WAITING, queued_at=now, has_card=request.has_card, manual=request.manual,
+        )
+        self.tickets[ticket.id] = ticket
+        self._index(ticket)
+        self._emit(EventKind.ISSUED, now, ticket, data={
+            "life_event": request.life_event, "procedures": plan, "language": request.language,
+            "priority": sorted(request.priority), "manual": request.manual,
+        })
+        return ticket
+
+    def plan(self, life_event_id: str, answers: Mapping[str, object], day: dt.date) -> list[str]:
+        """The plan a life event and answers would give, without issuing anything."""
+        return issuing.plan(self.catalog, self.bands, IssueRequest(life_event=life_event_id, answers=answers),
+                            day)[1]
+
+    def _next_number(self, band: Band) -> int:
+        number = issuing.next_number(band, self.last_number.get(band.id), self._open_numbers[band.id])
+        self.last_number[band.id] = number
+        self._numbers_touched = True
+        return number
+
+    # ----- at the counter
+
+    def call_next(self, counter_id: str, now: dt.datetime) -> Ticket | None:
+        """Call whom the policy chooses for this counter; None when nobody waits for its skills."""
+        counter = self._free_open_counter(counter_id)
+        chosen = self.policy.choose(counter, self.candidates(), now)
+        if chosen is None:
+            return None
+        ticket = self.tickets[chosen.ticket_id]
+        self._call(ticket, counter, now, {})
+        return ticket
+
+    def call(self, counter_id: str, ticket_id: str, reason: str, now: dt.datetime) -> Ticket:
+        """Call a given visit out of order (or back from hold); the reason is logged."""
+        if not reason.strip():
+            raise invalid("reason_required")
+        counter = self._free_open_counter(counter_id)
+        ticket = self._open_ticket(ticket_id)
+        if ticket.status not in (TicketStatus.WAITING, TicketStatus.HELD):
+            raise conflict("ticket_not_waiting", ticket=ticket.display_number, status=ticket.status.value)
+        if not counter.can_serve(ticket.band, ticket.procedure):
+            raise conflict("counter_lacks_skill", counter=counter.id, procedure=ticket.procedure)
+        self._call(ticket, counter, now, {"out_of_order": True, "reason": reason.strip()})
+        return ticket
+
+    def recall(self, counter_id: str, now: dt.datetime) -> Ticket:
+        counter, ticket = self._at_counter(counter_id, TicketStatus.CALLED)
+        ticket.recalls += 1
+        ticket.called_at = now
+        self._touched_tickets.add(ticket.id)
+        self.recent_calls.appendleft(self._call_record(ticket, counter, now, recall=True))
+        self._emit(EventKind.RECALLED, now, ticket, counter, {"recalls": ticket.recalls})
+        return ticket
+
+    def start(self, counter_id: str, now: dt.datetime) -> Ticket:
+        counter, ticket = self._at_counter(counter_id, TicketStatus.CALLED)
+        self._start_step(ticket, counter, now)
+        self._set_status(ticket, TicketStatus.SERVING)
+        self._emit(EventKind.STARTED, now, ticket, counter)
+        return ticket
+
+    def finish(self, counter_id: str, outcome: Outcome, now: dt.datetime) -> Ticket:
+        """Finish the current step; continue here, wait for the next counter, or end the visit."""
+        counter, ticket = self._at_counter(counter_id, TicketStatus.SERVING)
+        step = ticket.step
+        step.state = StepState(outcome.value)
+        step.finished_at = now
+        if step.started_at is not None:
+            minutes = (now - step.started_at).total_seconds() / 60
+            self.handling.observe(step.procedure, step.started_at.hour, minutes)
+        self._emit(EventKind.STEP_FINISHED, now, ticket, counter, {"outcome": outcome.value})
+        following = ticket.next_step_index()
+        if following is None:
+            counter.ticket_id = None
+            self._close(ticket, TicketStatus.DONE, now)
+            self._emit(EventKind.FINISHED, now, ticket, counter)
+            return ticket
+        ticket.current = following
+        if counter.state is CounterState.OPEN and counter.can_serve(ticket.band, ticket.procedure):
+            # the one-stop counter: the resident stays seated, the next department serves here
+            self._emit(EventKind.TRANSFERRED, now, ticket, counter, {"same_counter": True})
+            self._start_step(ticket, counter, now)
+            self._emit(EventKind.STARTED, now, ticket, counter)
+            return ticket
+        counter.ticket_id = None
+        ticket.counter_id = None
+        ticket.queued_at = now
+        self._set_status(ticket, TicketStatus.WAITING)
+        self._emit(EventKind.TRANSFERRED, now, ticket, counter, {"same_counter": False})
+        return ticket
+
+    def no_show(self, counter_id: str, now: dt.datetime) -> Ticket:
+        counter, ticket = self._at_counter(counter_id, TicketStatus.CALLED)
+        counter.ticket_id = None
+        self._emit(EventKind.NO_SHOW, now, ticket, counter)
+        self._close(ticket, TicketStatus.NO_SHOW, now)
+        return ticket
+
+    def hold(self, counter_id: str, now: dt.datetime) -> Ticket:
+        """Put the visit aside (documents to fetch…); it is called back later with ``call``."""
+        counter, ticket = self._at_counter(counter_id, TicketStatus.CALLED, TicketStatus.SERVING)
+        counter.ticket_id = None
+        ticket.step.state = StepState.TODO
+        ticket.step.started_at = None
+        self._emit(EventKind.HELD, now, ticket, counter)
+        ticket.counter_id = None
+        self._set_status(ticket, TicketStatus.HELD)
+        return ticket
+
+    def _free_open_counter(self, counter_id: str) -> Counter:
+        counter = self.counter(counter_id)
+        if counter.state is not CounterState.OPEN:
+            raise conflict("counter_not_open", counter=counter.id, state=counter.state.value)
+        current = self.ticket_at(counter)
+        if current is not None:
+            raise conflict("counter_busy", counter=counter.id, ticket=current.display_number,
+                           status=current.status.value)
+        return counter
+
+    def _at_counter(self, counter_id: str, *allowed: TicketStatus) -> tuple[Counter, Ticket]:
+        counter = self.counter(counter_id)
+        ticket = self.ticket_at(counter)
+        if ticket is None:
+            raise conflict("counter_has_no_ticket", counter=counter.id)
+        if ticket.status not in allowed:
+            raise conflict("ticket_wrong_state", ticket=ticket.display_number, status=ticket.status.value,
+                           expected=[s.value for s in allowed])
+        return counter, ticket
+
+    def _call(self, ticket: Ticket, counter: Counter, now: dt.datetime, data: dict[str, object]) -> None:
+        ticket.counter_id = counter.id
+        ticket.called_at = now
+        ticket.first_called_at = ticket.first_called_at or now
+        ticket.step.counter_id = counter.id
+        counter.ticket_id = ticket.id
+        self._set_status(ticket, TicketStatus.CALLED)
+        self.recent_calls.appendleft(self._call_record(ticket, counter, now, recall=False))
+        self.last_called[ticket.band] = ticket.display_number
+        self._emit(EventKind.CALLED, now, ticket, counter, data)
+
+    def _start_step(self, ticket: Ticket, counter: Counter, now: dt.datetime) -> None:
+        ticket.step.state = StepState.ACTIVE
+        ticket.step.started_at = now
+        ticket.step.counter_id = counter.id
+        ticket.counter_id = counter.id
+        counter.ticket_id = ticket.id
+        self._touched_tickets.add(ticket.id)
+
+    @staticmethod
+    def _call_record(ticket: Ticket, counter: Counter, now: dt.datetime, recall: bool) -> Call:
+        return Call(ticket.id, ticket.number, ticket.display_number, ticket.band, counter.id,
+                    counter.label, recall, now)
+
+    # ----- floor guide
+
+    def update_counter(self, counter_id: str, now: dt.datetime, state: CounterState | None = None,
+                       skills: Iterable[str] | None = None) -> Counter:
+        counter = self.counter(counter_id)
+        if skills is not None:
+            new_skills = frozenset(skills)
+            unknown = sorted(s for s in new_skills if s not in self.bands and s not in self.catalog.procedures)
+            if unknown:
+                raise invalid("unknown_skill", skills=unknown)
+            if new_skills != counter.skills:
+                counter.skills = new_skills
+                self._emit(EventKind.COUNTER_SKILLS_CHANGED, now, counter=counter,
+                           data={"skills": sorted(new_skills)})
+        if state is not None and state is not counter.state:
+            if state is CounterState.CLOSED and counter.ticket_id is not None:
+                raise conflict("counter_busy_cannot_close", counter=counter.id)
+            counter.state = state
+            kind = {CounterState.OPEN: EventKind.COUNTER_OPENED, CounterState.PAUSED: EventKind.COUNTER_PAUSED,
+                    CounterState.CLOSED: EventKind.COUNTER_CLOSED}[state]
+            self._emit(kind, now, counter=counter)
+        self._touched_counters.add(counter.id)
+        return counter
+
+    def set_priority(self, ticket_id: str, priority: frozenset[Priority], now: dt.datetime) -> Ticket:
+        ticket = self._open_ticket(ticket_id)
+        if priority != ticket.priority:
+            ticket.priority = priority
+            self._touched_tickets.add(ticket.id)
+            self._emit(EventKind.PRIORITY_CHANGED, now, ticket, data={"priority": sorted(priority)})
+        return ticket
+
+    def suggestions(self, now: dt.datetime) -> list[Suggestion]:
+        """Counter moves that would help a band behind its target; each logged once when first made."""
+        found = suggest(self, now)
+        for suggestion in found:
+            if suggestion.id not in self._suggested:
+                self._suggested.add(suggestion.id)
+                self._emit(EventKind.SUGGESTION_MADE, now, data=_suggestion_data(suggestion))
+        return found
+
+    def accept_suggestion(self, suggestion_id: str, now: dt.datetime) -> Counter:
+        suggestion = next((s for s in suggest(self, now) if s.id == suggestion_id), None)
+        if suggestion is None:
+            raise not_found("suggestion_gone", suggestion=suggestion_id)
+        self._emit(EventKind.SUGGESTION_ACCEPTED, now, data=_suggestion_data(suggestion))
+        return self.update_counter(suggestion.counter_id, now, skills=suggestion.new_skills)
+
+    def dismiss_suggestion(self, suggestion_id: str, now: dt.datetime) -> None:
+        self._emit(EventKind.SUGGESTION_DISMISSED, now, data={"suggestion": suggestion_id})
+
+    # ----- the service day
+
+    def roll_day(self, now: dt.datetime) -> None:
+        """Start a new service day when the date changed: close what the previous day left open."""
+        today = now.date()
+        if self.day == today:
+            return
+        if self.day is not None:
+            self.end_day(now)
+        self.day = today
+        self.last_number = {}
+        self._numbers_touched = True
+        self.tickets = {tid: t for tid, t in self.tickets.items() if t.is_open}
+        self.recent_calls.clear()
+        self.last_called.clear()
+
+    def end_day(self, now: dt.datetime) -> list[Ticket]:
+        """Cancel every open visit (day end); their card data is erased with them."""
+        ended = [t for t in self.tickets.values() if t.is_open]
+        for ticket in ended:
+            self._release_counter(ticket)
+            self._close(ticket, TicketStatus.CANCELLED, now)
+            self._emit(EventKind.CANCELLED, now, ticket, data={"reason": "day_end"})
+        return ended
+
+    def cancel(self, ticket_id: str, reason: str, now: dt.datetime) -> Ticket:
+        ticket = self._open_ticket(ticket_id)
+        self._release_counter(ticket)
+        self._close(ticket, TicketStatus.CANCELLED, now)
+        self._emit(EventKind.CANCELLED, now, ticket, data={"reason": reason})
+        return ticket
+
+    # ----- internals shared by the command modules
+
+    def _open_ticket(self, ticket_id: str) -> Ticket:
+        ticket = self.ticket(ticket_id)
+        if not ticket.is_open:
+            raise conflict("ticket_closed", ticket=ticket_id, status=ticket.status.value)
+        return ticket
+
+    def _index(self, ticket: Ticket) -> None:
+        if ticket.is_open:
+            self._open_numbers.setdefault(ticket.band, set()).add(ticket.number)
+        else:
+            self._open_numbers.setdefault(ticket.band, set()).discard(ticket.number)
+        if ticket.status is TicketStatus.WAITING:
+            self._waiting[ticket.id] = ticket
+        else:
+            self._waiting.pop(ticket.id, None)
+        self._touched_tickets.add(ticket.id)
+
+    def _set_status(self, ticket: Ticket, status: TicketStatus) -> None:
+        ticket.status = status
+        self._index(ticket)
+
+    def _close(self, ticket: Ticket, status: TicketStatus, now: dt.datetime) -> None:
+        for step in ticket.steps:
+            if step.state in (StepState.TODO, StepState.ACTIVE):
+                step.state = StepState.SKIPPED
+        ticket.finished_at = now
+        ticket.counter_id = None
+        self._set_status(ticket, status)
+
+    def _release_counter(self, ticket: Ticket) -> None:
+        if ticket.counter_id and ticket.status in AT_COUNTER:
+            counter = self.counters[ticket.counter_id]
+            if counter.ticket_id == ticket.id:
+                counter.ticket_id = None
+                self._touched_counters.add(counter.id)
+
+    def _emit(self, kind: EventKind, at: dt.datetime, ticket: Ticket | None = None,
+              counter: Counter | None = None, data: Mapping[str, object] | None = None) -> None:
+        self.version += 1
+        self._outbox.append(Event(
+            kind=kind, at=at, ticket_id=ticket.id if ticket else None,
+            counter_id=counter.id if counter else (ticket.counter_id if ticket else None),
+            band=ticket.band if ticket else None, number=ticket.number if ticket else None,
+            step=ticket.current if ticket else None,
+            procedure=ticket.procedure if ticket and ticket.steps else None,
+            data=dict(data or {}),
+        ))
+        if counter is not None:
+            self._touched_counters.add(counter.id)
+
+
+def _suggestion_data(suggestion: Suggestion) -> dict[str, object]:
+    return {
+        "suggestion": suggestion.id, "counter": suggestion.counter_id, "from_band": suggestion.from_band,
+        "to_band": suggestion.to_band,
+        "before_min": {b: round(e.minutes, 1) for b, e in suggestion.before.items()},
+        "after_min": {b: round(e.minutes, 1) for b, e in suggestion.after.items()},
+    }

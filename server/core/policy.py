@@ -1,0 +1,87 @@
+"""Who is called next: a pure function of the waiting visits, the counter and the time.
+
+``BalancedPolicy`` is the one of DESIGN §3: the band furthest behind its target first (the ratio
+of its head's wait to the target grows with time, so no band starves), FIFO by visit start within
+a band (a continuing visit keeps its place and is never sent to the back), flagged priority moving
+ahead by at most ``priority_credit_min`` minutes. ``StaticFifoPolicy`` is today's practice, the
+baseline: each counter serves whoever has waited longest at its own queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from .catalog import Band
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A waiting visit as the policy sees it."""
+
+    ticket_id: str
+    band: str
+    procedure: str
+    issued_at: dt.datetime  # start of the visit: the FIFO key
+    queued_at: dt.datetime  # when it began waiting for this step
+    priority: bool = False
+    continuing: bool = False
+
+
+class Server(Protocol):
+    """What a policy needs to know of a counter."""
+
+    def can_serve(self, band: str, procedure: str) -> bool: ...
+
+
+class Policy(Protocol):
+    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime) -> Candidate | None:
+        ...
+
+
+@dataclass(frozen=True)
+class BalancedPolicy:
+    bands: Mapping[str, Band]
+    priority_credit_min: float = 10.0
+
+    def queue_key(self, candidate: Candidate) -> tuple[dt.datetime, bool, str]:
+        """Order within a band: visit start, minus the priority credit; mid-plan visits win ties."""
+        key = candidate.issued_at
+        if candidate.priority:
+            key -= dt.timedelta(minutes=self.priority_credit_min)
+        return key, not candidate.continuing, candidate.ticket_id
+
+    def urgency(self, head: Candidate, now: dt.datetime) -> float:
+        """How far the band is behind its target: the head's wait over the target wait."""
+        waited_min = (now - self.queue_key(head)[0]).total_seconds() / 60
+        return waited_min / self.bands[head.band].target_wait_min
+
+    def heads(self, counter: Server, candidates: Iterable[Candidate]) -> dict[str, Candidate]:
+        """The first visit of each band that ``counter`` can serve."""
+        heads: dict[str, Candidate] = {}
+        for candidate in candidates:
+            if not counter.can_serve(candidate.band, candidate.procedure):
+                continue
+            head = heads.get(candidate.band)
+            if head is None or self.queue_key(candidate) < self.queue_key(head):
+                heads[candidate.band] = candidate
+        return heads
+
+    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime) -> Candidate | None:
+        heads = self.heads(counter, candidates)
+        if not heads:
+            return None
+        return max(heads.values(), key=lambda head: (self.urgency(head, now), head.continuing))
+
+
+@dataclass(frozen=True)
+class StaticFifoPolicy:
+    """Baseline: each counter serves its own queue in order of arrival at that queue."""
+
+    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime) -> Candidate | None:
+        eligible = [c for c in candidates if counter.can_serve(c.band, c.procedure)]
+        if not eligible:
+            return None
+        return min(eligible, key=lambda c: (c.queued_at, c.ticket_id))

@@ -1,0 +1,135 @@
+"""A site's configuration checked against the catalog and turned into core objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .configuration import (
+    CatalogConfig,
+    ConfigError,
+    CounterConfig,
+    SiteConfig,
+    load_catalog,
+    load_site,
+    site_ids,
+)
+from .core.catalog import Band, Catalog, LifeEvent, Option, Procedure, Question, QuestionType, Rule
+from .core.counter import CounterState
+from .core.site import CounterSpec, PolicyRules, SiteRules
+
+
+@dataclass(frozen=True)
+class LoadedSite:
+    config: SiteConfig
+    catalog_config: CatalogConfig
+    rules: SiteRules
+    catalog: Catalog
+
+
+def catalog_from(config: CatalogConfig) -> Catalog:
+    procedures = {
+        p.id: Procedure(p.id, p.label, p.band, p.department, p.handling_min, tuple(p.bring), p.simple,
+                        p.available_from)
+        for p in config.procedures
+    }
+    questions = {
+        q.id: Question(q.id, QuestionType(q.type), q.label, tuple(Option(o.id, o.label) for o in q.options))
+        for q in config.questions
+    }
+    events = {
+        e.id: LifeEvent(
+            e.id, e.label, e.band, tuple(e.questions), tuple(e.always),
+            tuple(Rule(r.procedure, r.member_age,
+                       {k: tuple(v) if isinstance(v, list) else (v,) for k, v in r.answers.items()})
+                  for r in e.rules),
+            e.available_from,
+        )
+        for e in config.life_events
+    }
+    return Catalog(procedures, questions, events, config.departments)
+
+
+def counter_label(catalog: CatalogConfig, counter: CounterConfig) -> dict[str, str]:
+    if counter.label:
+        return dict(counter.label)
+    return {lang: template.format(n=counter.number) for lang, template in catalog.counter_label.items()}
+
+
+def site_rules_from(site: SiteConfig, catalog: CatalogConfig) -> SiteRules:
+    return SiteRules(
+        id=site.id,
+        label=site.name,
+        bands=tuple(Band(b.id, b.label, b.range[0], b.range[1], b.target_wait_min) for b in site.bands),
+        counters=tuple(
+            CounterSpec(c.id, counter_label(catalog, c), c.department, tuple(c.skills), CounterState(c.state))
+            for c in site.counters
+        ),
+        opens_at=site.hours.open,
+        closes_at=site.hours.close,
+        service_from=site.service_from,
+        policy=PolicyRules(site.policy.priority_credit_min, site.policy.walk_min),
+    )
+
+
+def cross_problems(site: SiteConfig, catalog: CatalogConfig) -> Iterator[str]:
+    """What is wrong between a site file and the catalog, naming the site, band or counter."""
+    name = f"sites/{site.id}.toml"
+    bands = {b.id for b in site.bands}
+    procedures = {p.id: p for p in catalog.procedures}
+    for c in site.counters:
+        if c.department not in catalog.departments:
+            yield f"{name}: counter '{c.id}' has department '{c.department}' which is not in catalog departments"
+        for skill in c.skills:
+            if skill in bands:
+                continue
+            if skill not in procedures:
+                yield (f"{name}: counter '{c.id}' has skill '{skill}' "
+                       "which is neither a band of the site nor a procedure")
+    for b in site.bands:
+        served = any(b.id in c.skills or any(procedures[s].band == b.id for s in c.skills if s in procedures)
+                     for c in site.counters)
+        if not served:
+            yield f"{name}: band '{b.id}' has no counter that serves it"
+    for e in catalog.life_events:
+        if e.band not in bands:
+            yield f"{name}: life event '{e.id}' issues in band '{e.band}' which the site does not have"
+    for p in catalog.procedures:
+        if p.simple and p.band not in bands:
+            yield f"{name}: simple procedure '{p.id}' is in band '{p.band}' which the site does not have"
+    for c in site.counters:
+        for skill in c.skills:
+            procedure = procedures.get(skill)
+            if procedure is not None and procedure.band not in bands:
+                yield (f"{name}: counter '{c.id}' has skill '{skill}' but no band serves it "
+                       f"(band '{procedure.band}' is missing)")
+
+
+def load(config_dir: Path, site_id: str) -> LoadedSite:
+    catalog = load_catalog(config_dir)
+    site = load_site(config_dir, site_id)
+    problems = list(cross_problems(site, catalog))
+    if problems:
+        raise ConfigError(problems)
+    return LoadedSite(site, catalog, site_rules_from(site, catalog), catalog_from(catalog))
+
+
+def check_config(config_dir: Path) -> list[str]:
+    """Every problem of every file, one line each (empty when all is well)."""
+    problems: list[str] = []
+    try:
+        catalog = load_catalog(config_dir)
+    except ConfigError as exc:
+        return exc.problems
+    ids = site_ids(config_dir)
+    if not ids:
+        problems.append("sites/: no site files")
+    for site_id in ids:
+        try:
+            site = load_site(config_dir, site_id)
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        problems += cross_problems(site, catalog)
+    return problems
