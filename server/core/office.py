@@ -8,13 +8,12 @@ answered. Time is always passed in (``now``, aware, in the site's time zone).
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from . import estimates, issuing
-from .catalog import Band, Catalog, Label
+from .catalog import Band, Catalog
 from .counter import Counter, CounterState
 from .errors import conflict, invalid, not_found
 from .estimator import Estimate
@@ -31,20 +30,6 @@ class IdSource(Protocol):
     def ticket_id(self) -> str: ...
 
     def token(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Call:
-    """A call as displays show and announce it."""
-
-    ticket_id: str
-    number: int
-    display_number: str
-    band: str
-    counter_id: str
-    counter_label: Label
-    recall: bool
-    at: dt.datetime
 
 
 @dataclass
@@ -73,7 +58,6 @@ class Office:
         self.tickets: dict[str, Ticket] = {}
         self.day: dt.date | None = None
         self.last_number: dict[str, int] = {}
-        self.recent_calls: deque[Call] = deque(maxlen=site.policy.recent_calls)
         self.version = 0
         self._waiting: dict[str, Ticket] = {}
         self._open_numbers: dict[str, set[int]] = {b: set() for b in self.bands}
@@ -237,7 +221,6 @@ class Office:
         ticket.recalls += 1
         ticket.called_at = now
         self._touched_tickets.add(ticket.id)
-        self.recent_calls.appendleft(self._call_record(ticket, counter, now, recall=True))
         self._emit(EventKind.RECALLED, now, ticket, counter, {"recalls": ticket.recalls})
         return ticket
 
@@ -323,7 +306,6 @@ class Office:
         ticket.step.counter_id = counter.id
         counter.ticket_id = ticket.id
         self._set_status(ticket, TicketStatus.CALLED)
-        self.recent_calls.appendleft(self._call_record(ticket, counter, now, recall=False))
         self.last_called[ticket.band] = ticket.display_number
         self._emit(EventKind.CALLED, now, ticket, counter, data)
 
@@ -334,11 +316,6 @@ class Office:
         ticket.counter_id = counter.id
         counter.ticket_id = ticket.id
         self._touched_tickets.add(ticket.id)
-
-    @staticmethod
-    def _call_record(ticket: Ticket, counter: Counter, now: dt.datetime, recall: bool) -> Call:
-        return Call(ticket.id, ticket.number, ticket.display_number, ticket.band, counter.id,
-                    counter.label, recall, now)
 
     # ----- floor guide
 
@@ -404,7 +381,6 @@ class Office:
         self.last_number = {}
         self._numbers_touched = True
         self.tickets = {tid: t for tid, t in self.tickets.items() if t.is_open}
-        self.recent_calls.clear()
         self.last_called.clear()
 
     def end_day(self, now: dt.datetime) -> list[Ticket]:

@@ -22,7 +22,6 @@ class CounterSpec:
 class PolicyRules:
     priority_credit_min: float = 10.0  # how far a flagged visit may move ahead, in minutes of waiting
     walk_min: float = 1.0  # from call to start at the counter
-    recent_calls: int = 8  # calls kept for displays
 
 
 @dataclass(frozen=True)

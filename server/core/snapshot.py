@@ -13,7 +13,7 @@ from .catalog import Label
 from .estimator import Estimate
 
 if TYPE_CHECKING:
-    from .office import Call, Office
+    from .office import Office
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,6 @@ class OfficeState:
     at: dt.datetime
     bands: tuple[BandState, ...]
     counters: tuple[CounterView, ...]
-    recent_calls: tuple[Call, ...]
 
 
 def snapshot(office: Office, now: dt.datetime) -> OfficeState:
@@ -59,4 +58,4 @@ def snapshot(office: Office, now: dt.datetime) -> OfficeState:
         ticket = office.ticket_at(counter)
         counters.append(CounterView(counter.id, counter.label, counter.state.value,
                                     ticket.display_number if ticket else None, tuple(sorted(counter.skills))))
-    return OfficeState(office.site.id, now, bands, tuple(counters), tuple(office.recent_calls))
+    return OfficeState(office.site.id, now, bands, tuple(counters))
