@@ -1,0 +1,36 @@
+"""The FastAPI application: routers, one error shape, metrics. Built around given Services."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from ..services import Services
+from . import admin, auth, counters, guide, kiosk, ops, problems, public, reports
+
+API = "/api/v1"
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="madoguchi",
+        version="1",
+        summary="Queue management for the one-stop counters of city offices (書かないワンストップ窓口)",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=f"{API}/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.metrics = ops.Metrics()
+    app.state.metrics.install(app)
+    problems.install(app)
+    for module in (kiosk, counters, guide, reports, auth, admin):
+        app.include_router(module.router, prefix=API)
+    app.include_router(ops.router)
+    app.include_router(public.router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse(f"{API}/docs")
+
+    return app

@@ -1,0 +1,91 @@
+"""Counter endpoints: call, recall, start, finish, no-show, hold, call out of order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import APIRouter
+
+from ..core.office import Office
+from ..core.ticket import Ticket, TicketStatus
+from ..services import Services
+from ..storage.office_store import Transaction
+from . import present, schemas
+from .security import ServicesDep, Staff
+
+router = APIRouter(prefix="/counters", tags=["counter"])
+
+Action = Callable[[Office, dt.datetime], Ticket | None]
+
+
+def act(services: Services, counter_id: str, action: Action) -> schemas.CounterAction:
+    """Run a counter action; the answer carries the visit's card data only to the counter serving it."""
+    def command(office: Office, now: dt.datetime, tx: Transaction) -> schemas.CounterAction:
+        office.counter(counter_id)  # 404 before anything else
+        ticket = action(office, now)
+        card = services.vault.read(services.store.conn, ticket.id) \
+            if ticket and present.served_here(ticket, counter_id) else None
+        return schemas.CounterAction(
+            ticket=present.staff_ticket(office, ticket, card) if ticket else None,
+            counter=present.counter_out(office, office.counter(counter_id)),
+        )
+    return services.execute(command)
+
+
+@router.get("", response_model=list[schemas.CounterOut])
+def list_counters(services: ServicesDep, _: Staff) -> list[schemas.CounterOut]:
+    """Every counter with its state, skills and the number it serves."""
+    return services.read(lambda office, now: [present.counter_out(office, c) for c in office.counters.values()])
+
+
+@router.post("/{counter_id}/call-next", response_model=schemas.CounterAction)
+def call_next(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+    """Call whom the balancing policy chooses; ``ticket`` is null when nobody waits for this counter."""
+    return act(services, counter_id, lambda office, now: office.call_next(counter_id, now))
+
+
+@router.post("/{counter_id}/recall", response_model=schemas.CounterAction)
+def recall(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+    return act(services, counter_id, lambda office, now: office.recall(counter_id, now))
+
+
+@router.post("/{counter_id}/start", response_model=schemas.CounterAction)
+def start(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+    return act(services, counter_id, lambda office, now: office.start(counter_id, now))
+
+
+@router.post("/{counter_id}/finish", response_model=schemas.CounterAction)
+def finish(counter_id: str, services: ServicesDep, _: Staff,
+           body: schemas.FinishIn | None = None) -> schemas.CounterAction:
+    """Finish the current step: it continues here, waits for its next counter, or the visit ends."""
+    outcome = (body or schemas.FinishIn()).outcome
+    return act(services, counter_id, lambda office, now: office.finish(counter_id, outcome, now))
+
+
+@router.post("/{counter_id}/no-show", response_model=schemas.CounterAction)
+def no_show(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+    return act(services, counter_id, lambda office, now: office.no_show(counter_id, now))
+
+
+@router.post("/{counter_id}/hold", response_model=schemas.CounterAction)
+def hold(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+    return act(services, counter_id, lambda office, now: office.hold(counter_id, now))
+
+
+@router.post("/{counter_id}/call", response_model=schemas.CounterAction)
+def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+    """Call a given visit out of order (or back from hold); the reason is logged."""
+    return act(services, counter_id, lambda office, now: office.call(counter_id, body.ticket_id, body.reason, now))
+
+
+@router.get("/{counter_id}/queue", response_model=list[schemas.StaffTicket])
+def queue(counter_id: str, services: ServicesDep, _: Staff) -> list[schemas.StaffTicket]:
+    """Visits this counter could serve now, in the order the policy sees them (no card data)."""
+    def query(office: Office, now: dt.datetime) -> list[schemas.StaffTicket]:
+        counter = office.counter(counter_id)
+        waiting = [t for t in office.waiting() if counter.can_serve(t.band, t.procedure)]
+        held = [t for t in office.tickets.values() if t.status is TicketStatus.HELD]
+        ordered = sorted(waiting, key=lambda t: office.policy_key(office.candidate(t)))
+        return [present.staff_ticket(office, t) for t in ordered + held]
+    return services.read(query)

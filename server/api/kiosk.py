@@ -1,0 +1,148 @@
+"""Kiosk endpoints: what the office offers, the plan for a life event, and issuing a ticket."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import sqlite3
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+
+from ..core import issuing
+from ..core.errors import invalid
+from ..core.guidance import available
+from ..core.issuing import IssueRequest
+from ..core.office import Office
+from ..core.ticket import Ticket
+from ..services import Services
+from ..storage.office_store import Transaction
+from . import present, schemas
+from .problems import ApiError
+from .security import Anyone, Guide, Kiosk, ServicesDep
+
+router = APIRouter(tags=["kiosk"])
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{1,200}$")
+
+
+@router.get("/catalog")
+def catalog(services: ServicesDep, _: Anyone) -> dict[str, Any]:
+    """Languages, life events, procedures, questions and bands offered today at this site."""
+    cfg, site = services.site.catalog_config, services.site.config
+    today = services.clock.now().date()
+    bands = {b.id for b in site.bands}
+    return {
+        "site": site.id,
+        "site_label": site.name,
+        "languages": cfg.languages,
+        "life_events": [
+            {"id": e.id, "label": e.label, "band": e.band, "questions": e.questions}
+            for e in cfg.life_events if available(e.available_from, today) and e.band in bands
+        ],
+        "procedures": [
+            {"id": p.id, "label": p.label, "band": p.band, "department": p.department, "simple": p.simple,
+             "bring": p.bring}
+            for p in cfg.procedures if available(p.available_from, today)
+        ],
+        "questions": [
+            {"id": q.id, "type": q.type, "label": q.label,
+             **({"options": [{"id": o.id, "label": o.label} for o in q.options]} if q.options else {})}
+            for q in cfg.questions
+        ],
+        "bands": [{"id": b.id, "label": b.label, "range": list(b.range), "target_wait_min": b.target_wait_min}
+                  for b in site.bands],
+        "departments": cfg.departments,
+    }
+
+
+@router.post("/guidance", response_model=schemas.GuidanceOut)
+def guidance(body: schemas.GuidanceIn, services: ServicesDep, _: Kiosk) -> schemas.GuidanceOut:
+    """The plan a life event and answers give, without issuing anything."""
+    def query(office: Office, now: dt.datetime) -> schemas.GuidanceOut:
+        band, procedures = issuing.plan(office.catalog, office.bands,
+                                        IssueRequest(life_event=body.life_event, answers=body.answers), now.date())
+        return schemas.GuidanceOut(plan=present.steps(office.catalog, ((p, "todo") for p in procedures), body.language),
+                                   band=band.id)
+    return services.read(query)
+
+
+def _request_hash(body: schemas.TicketIn, manual: bool) -> str:
+    # the card itself is left out: only whether one was given (no digest of personal data is stored)
+    shape = body.model_dump(mode="json", exclude={"card"}) | {"card": body.card is not None, "manual": manual}
+    return hashlib.sha256(repr(sorted(shape.items())).encode()).hexdigest()
+
+
+def issue(services: Services, body: schemas.TicketIn, key: str | None, manual: bool,
+          response: Response) -> schemas.TicketOut:
+    if body.language not in services.site.catalog_config.languages:
+        raise invalid("answer_not_an_option", question="language", options=services.site.catalog_config.languages)
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise ApiError(422, "idempotency_key_invalid")
+    digest = _request_hash(body, manual)
+    request = IssueRequest(
+        life_event=body.life_event, procedures=tuple(body.procedures) if body.procedures is not None else None,
+        answers=body.answers, language=body.language, priority=frozenset(body.priority),
+        has_card=body.card is not None, manual=manual,
+    )
+
+    def command(office: Office, now: dt.datetime, tx: Transaction) -> tuple[schemas.TicketOut, bool]:
+        if key is not None:
+            row = services.store.conn.execute(
+                "SELECT ticket_id, request_hash FROM idempotency WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                if row[1] != digest:
+                    raise ApiError(422, "idempotency_key_reused")
+                return _replay(services, office, row[0], now), True
+        ticket = office.issue(request, now)
+        out = present.ticket_out(office, ticket, now, services.settings.public_url)
+        if key is not None:
+            tx.add(lambda conn: conn.execute(
+                "INSERT INTO idempotency (key, ticket_id, request_hash, created_at) VALUES (?, ?, ?, ?)",
+                (key, ticket.id, digest, now.isoformat())))
+        if body.card is not None:
+            card = body.card.model_dump(mode="json")
+            tx.add(services.vault.store(ticket.id, card, now))
+        tx.add(_remember_estimate(services.settings.site, ticket, out.estimate, now))
+        return out, False
+
+    out, replayed = services.execute(command)
+    if replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return out
+
+
+def _replay(services: Services, office: Office, ticket_id: str, now: dt.datetime) -> schemas.TicketOut:
+    ticket = office.tickets.get(ticket_id)
+    if ticket is None:
+        found = services.store.tickets_where("id = ?", (ticket_id,))
+        ticket = found[0]
+    return present.ticket_out(office, ticket, now, services.settings.public_url)
+
+
+def _remember_estimate(site: str, ticket: Ticket, estimate: schemas.Estimate, now: dt.datetime) -> Any:
+    """The published estimate is kept so its accuracy can be measured once the visit is called."""
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO estimates (site, at, kind, ticket_id, band, minutes, low, high) "
+                     "VALUES (?, ?, 'ticket', ?, ?, ?, ?, ?)",
+                     (site, now.isoformat(), ticket.id, ticket.band, estimate.minutes, estimate.low, estimate.high))
+    return write
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Same key, same ticket")]
+
+
+@router.post("/tickets", status_code=201, response_model=schemas.TicketOut,
+             responses={200: {"description": "A replay of an earlier request with the same Idempotency-Key"}})
+def create_ticket(body: schemas.TicketIn, response: Response, services: ServicesDep, _: Kiosk,
+                  idempotency_key: IdempotencyKey = None) -> schemas.TicketOut:
+    """Issue one ticket for the whole visit. Committed to disk before this answer is sent."""
+    return issue(services, body, idempotency_key, manual=False, response=response)
+
+
+@router.post("/tickets/manual", status_code=201, response_model=schemas.TicketOut, tags=["guide"])
+def create_manual_ticket(body: schemas.TicketIn, response: Response, services: ServicesDep, _: Guide,
+                         idempotency_key: IdempotencyKey = None) -> schemas.TicketOut:
+    """A ticket issued by hand by the floor guide (same rules as the kiosk's)."""
+    return issue(services, body, idempotency_key, manual=True, response=response)

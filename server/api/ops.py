@@ -1,0 +1,71 @@
+"""Operations: health, Prometheus metrics, and the state every display and page can read."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from ..core.counter import CounterState
+from ..protocol import StatePayload
+from .security import Anyone, ServicesDep
+
+router = APIRouter(tags=["ops"])
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("madoguchi_http_requests", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("madoguchi_http_request_seconds", "HTTP request latency", ["route"],
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5),
+                                 registry=self.registry)
+        self.waiting = Gauge("madoguchi_waiting_visits", "Visits waiting, per band", ["band"], registry=self.registry)
+        self.estimate = Gauge("madoguchi_band_estimate_minutes", "Estimated wait for a new visit, per band",
+                              ["band"], registry=self.registry)
+        self.open_counters = Gauge("madoguchi_open_counters", "Counters open", registry=self.registry)
+        self.seq = Gauge("madoguchi_event_seq", "Sequence number of the last event in the log",
+                         registry=self.registry)
+
+    def install(self, app: FastAPI) -> None:
+        @app.middleware("http")
+        async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            started = time.perf_counter()
+            response = await call_next(request)
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            self.latency.labels(path).observe(time.perf_counter() - started)
+            self.requests.labels(request.method, path, str(response.status_code)).inc()
+            return response
+
+
+@router.get("/healthz")
+def healthz(services: ServicesDep) -> dict[str, object]:
+    """Liveness and readiness: the database answers and the office is loaded."""
+    with services.lock:
+        services.store.conn.execute("SELECT 1").fetchone()
+        return {"status": "ok", "site": services.settings.site, "seq": services.seq,
+                "day": services.office.day.isoformat() if services.office.day else None}
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request, services: ServicesDep) -> Response:
+    """Prometheus text: request counts and latency, waiting visits and estimates per band."""
+    collected: Metrics = request.app.state.metrics
+    state = services.state()
+    for band in state.bands:
+        collected.waiting.labels(band.id).set(band.waiting)
+        collected.estimate.labels(band.id).set(band.estimate.minutes)
+    collected.open_counters.set(sum(1 for c in state.counters if c.state == CounterState.OPEN.value))
+    collected.seq.set(state.seq)
+    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/v1/state", response_model=StatePayload)
+def state(services: ServicesDep, _: Anyone) -> StatePayload:
+    """The same JSON as the retained MQTT ``state`` payload."""
+    return services.state()

@@ -1,0 +1,61 @@
+"""The recent calls displays show, with the event sequence number of each (for deduplication)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import deque
+from collections.abc import Sequence
+
+from .core.events import Event, EventKind
+from .core.office import Office
+from .protocol import CallPayload
+
+RECENT_CALLS = 8
+CALL_KINDS = (EventKind.CALLED, EventKind.RECALLED)
+
+
+class CallLog:
+    def __init__(self, site: str) -> None:
+        self.site = site
+        self._recent: deque[CallPayload] = deque(maxlen=RECENT_CALLS)
+
+    def recent(self) -> list[CallPayload]:
+        return list(self._recent)
+
+    def record(self, office: Office, events: Sequence[Event], last_seq: int) -> list[CallPayload]:
+        """The calls among freshly committed ``events``, whose last has sequence number ``last_seq``."""
+        first_seq = last_seq - len(events) + 1
+        calls = []
+        for offset, event in enumerate(events):
+            if event.kind not in CALL_KINDS or event.counter_id is None or event.number is None:
+                continue
+            call = self._payload(office, first_seq + offset, event.at, event.number, event.band or "",
+                                 event.counter_id, event.kind is EventKind.RECALLED)
+            self._recent.appendleft(call)
+            calls.append(call)
+        return calls
+
+    def _payload(self, office: Office, seq: int, at: dt.datetime, number: int, band: str, counter_id: str,
+                 recall: bool) -> CallPayload:
+        counter = office.counters.get(counter_id)
+        band_rule = office.bands.get(band)
+        return CallPayload(
+            seq=seq, site=self.site, number=number,
+            display_number=band_rule.display_number(number) if band_rule else str(number),
+            counter=counter_id, counter_label=dict(counter.label) if counter else {"ja": counter_id},
+            band=band, recall=recall, at=at,
+        )
+
+    def load(self, conn: sqlite3.Connection, office: Office) -> None:
+        """Rebuild after a restart from today's call events."""
+        if office.day is None:
+            return
+        rows = conn.execute(
+            "SELECT seq, at, number, band, counter_id, kind FROM events WHERE site = ? AND kind IN (?, ?) "
+            "AND at >= ? ORDER BY seq DESC LIMIT ?",
+            (self.site, *(k.value for k in CALL_KINDS), office.day.isoformat(), RECENT_CALLS),
+        ).fetchall()
+        for seq, at, number, band, counter_id, kind in reversed(rows):
+            self._recent.appendleft(self._payload(office, seq, dt.datetime.fromisoformat(at), number, band,
+                                                  counter_id, kind == EventKind.RECALLED.value))

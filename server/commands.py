@@ -1,0 +1,217 @@
+"""Server subcommands: serve, check-config, user, device, export, backup, demo."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from .cli import CommandError
+
+DEFAULT_DATA_DIR = Path("/var/lib/madoguchi")
+
+
+def _site_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site", default="chuo", help="site id, e.g. chuo (default: chuo)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the site database lives")
+    parser.add_argument("--config-dir", type=Path, default=None, help="a city's own config/ (default: built in)")
+
+
+def _settings(args: argparse.Namespace, **extra: object):
+    from .configuration import ConfigError, default_config_dir
+    from .services import Settings
+    from .sites import check_config
+
+    config_dir = args.config_dir or default_config_dir()
+    problems = check_config(config_dir)
+    if problems:
+        raise CommandError("configuration has problems:\n  " + "\n  ".join(problems))
+    try:
+        return Settings(site=args.site, data_dir=args.data_dir, config_dir=config_dir, **extra)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _services(args: argparse.Namespace, **extra: object):
+    from .configuration import ConfigError
+    from .services import build
+
+    settings = _settings(args, **extra)
+    try:
+        return build(settings)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .api.app import create_app
+
+    public_url = args.public_url or f"http://{args.host}:{args.port}"
+    services = _services(args, ignore_hours=args.ignore_hours, public_url=public_url)
+    try:
+        uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
+                    access_log=False, timeout_graceful_shutdown=5)
+    finally:
+        services.close()
+    return 0
+
+
+def check_config_command(args: argparse.Namespace) -> int:
+    from .configuration import default_config_dir, site_ids
+    from .sites import check_config
+
+    config_dir = args.config_dir or default_config_dir()
+    problems = check_config(config_dir)
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} problem(s) in {config_dir}", file=sys.stderr)
+        return 1
+    print(f"configuration OK: catalog and {len(site_ids(config_dir))} sites in {config_dir}")
+    return 0
+
+
+def user(args: argparse.Namespace) -> int:
+    from .storage.accounts import Role
+
+    services = _services(args)
+    try:
+        now = services.clock.now()
+        if args.user_command == "add":
+            password = os.environ.get("MADOGUCHI_PASSWORD") or getpass.getpass(f"password for {args.name}: ")
+            if len(password) < 8:
+                raise CommandError("the password must have at least 8 characters")
+            with services.lock:
+                services.accounts.add_user(args.name, Role(args.role), password, now)
+            print(f"user {args.name} ({args.role}) saved", file=sys.stderr)
+        elif args.user_command == "list":
+            with services.lock:
+                for name, role, disabled in services.accounts.users():
+                    print(f"{name}\t{role}\t{'disabled' if disabled else 'active'}")
+        elif args.user_command == "disable":
+            with services.lock:
+                if not services.accounts.disable_user(args.name):
+                    raise CommandError(f"no user {args.name!r}")
+            print(f"user {args.name} disabled; their sessions are closed", file=sys.stderr)
+    finally:
+        services.close()
+    return 0
+
+
+def device(args: argparse.Namespace) -> int:
+    from .storage.accounts import DeviceKind
+
+    services = _services(args)
+    try:
+        with services.lock:
+            if args.device_command == "add":
+                print(services.accounts.add_device(args.name, DeviceKind(args.kind), services.clock.now()))
+            elif args.device_command == "revoke":
+                if not services.accounts.revoke_device(args.name):
+                    raise CommandError(f"no device {args.name!r}")
+                print(f"device {args.name} revoked", file=sys.stderr)
+            else:
+                for name, kind, revoked in services.accounts.devices():
+                    print(f"{name}\t{kind}\t{'revoked' if revoked else 'active'}")
+    finally:
+        services.close()
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from . import reports
+    from .core.errors import DomainError
+
+    services = _services(args)
+    try:
+        with services.lock:
+            first, last = reports.date_range(args.date_from, args.date_to, services.clock.now().date())
+            rows = reports.visits(services.store.conn, args.site, first, last)
+    except DomainError as exc:
+        raise CommandError(f"{exc.params.get('detail', exc.code)}") from None
+    finally:
+        services.close()
+    data = reports.to_csv(rows) if args.format == "csv" else reports.to_xlsx(rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"{len(rows)} visits from {first} to {last} written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    from .storage.database import backup
+
+    source = args.data_dir / f"{args.site}.sqlite3"
+    if not source.exists():
+        raise CommandError(f"no database for site {args.site!r} in {args.data_dir}")
+    target = args.out or args.data_dir / "backups" / f"{args.site}-{_stamp()}.sqlite3"
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rbackup: {done}/{total} pages", end="", file=sys.stderr, flush=True)
+
+    backup(source, target, progress)
+    print(f"\nbackup written to {target}", file=sys.stderr)
+    return 0
+
+
+def _stamp() -> str:
+    import datetime as dt
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("serve", help="run the site server (REST API, status pages)")
+    _site_options(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--public-url", help="base URL printed in ticket QR codes (default http://HOST:PORT)")
+    p.add_argument("--ignore-hours", action="store_true", help="issue tickets outside reception hours (demos, tests)")
+    p.set_defaults(handler=serve)
+
+    p = subparsers.add_parser("check-config", help="validate the catalog and every site file")
+    p.add_argument("--config-dir", type=Path, default=None)
+    p.set_defaults(handler=check_config_command)
+
+    p = subparsers.add_parser("user", help="staff users: add, list, disable")
+    users = p.add_subparsers(dest="user_command", required=True)
+    add = users.add_parser("add", help="add or update a user (password from MADOGUCHI_PASSWORD or a prompt)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["counter", "guide", "manager", "admin"])
+    _site_options(add)
+    listing = users.add_parser("list")
+    _site_options(listing)
+    disable = users.add_parser("disable")
+    disable.add_argument("name")
+    _site_options(disable)
+    p.set_defaults(handler=user)
+
+    p = subparsers.add_parser("device", help="kiosk and display tokens: add (prints the token), revoke, list")
+    devices = p.add_subparsers(dest="device_command", required=True)
+    add = devices.add_parser("add")
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, choices=["kiosk", "display"])
+    _site_options(add)
+    revoke = devices.add_parser("revoke")
+    revoke.add_argument("name")
+    _site_options(revoke)
+    listing = devices.add_parser("list")
+    _site_options(listing)
+    p.set_defaults(handler=device)
+
+    p = subparsers.add_parser("export", help="per-visit rows as CSV (UTF-8 with BOM) or XLSX")
+    _site_options(p)
+    p.add_argument("--from", dest="date_from", help="YYYY-MM-DD (default today)")
+    p.add_argument("--to", dest="date_to", help="YYYY-MM-DD (default: --from)")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(handler=export)
+
+    p = subparsers.add_parser("backup", help="online backup of the site database")
+    p.add_argument("--site", default="chuo")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--out", type=Path, help="backup file (default DATA_DIR/backups/SITE-TIMESTAMP.sqlite3)")
+    p.set_defaults(handler=backup_command)

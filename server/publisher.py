@@ -1,0 +1,25 @@
+"""The port through which committed changes reach displays (MQTT) and other listeners."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .core.office import Changes
+    from .protocol import CallPayload
+    from .services import Services
+
+
+class Publisher(Protocol):
+    def changed(self, services: Services, changes: Changes, calls: list[CallPayload]) -> None:
+        """Called under the office lock after each commit; must not block."""
+
+    def close(self) -> None: ...
+
+
+class NullPublisher:
+    def changed(self, services: Services, changes: Changes, calls: list[CallPayload]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

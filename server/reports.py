@@ -1,0 +1,176 @@
+"""Reports from the log: per-visit rows (CSV with BOM, XLSX) and the KPIs the city reports.
+
+Exports hold times, procedures and outcomes only (DESIGN §8): no card data, no comments, no tokens.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .core.errors import invalid
+
+VISIT_COLUMNS = (
+    "visit_id", "site", "service_date", "band", "number", "life_event", "procedures", "language", "priority",
+    "manual", "issued_at", "first_called_at", "finished_at", "wait_min", "stay_min", "outcome", "steps_done",
+    "steps_pending", "steps_referred", "satisfaction",
+)
+MAX_RANGE_DAYS = 366
+
+
+def date_range(start: str | dt.date | None, end: str | dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    try:
+        first = dt.date.fromisoformat(str(start)) if start else today
+        last = dt.date.fromisoformat(str(end)) if end else first
+    except ValueError:
+        raise invalid("bad_date_range", detail="dates are YYYY-MM-DD") from None
+    if last < first:
+        raise invalid("bad_date_range", detail=f"{last} is before {first}")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise invalid("bad_date_range", detail=f"at most {MAX_RANGE_DAYS} days at once")
+    return first, last
+
+
+def _minutes(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return round((dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds() / 60, 1)
+
+
+def visits(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    tickets = cursor.execute(
+        "SELECT * FROM tickets WHERE site = ? AND service_day BETWEEN ? AND ? ORDER BY issued_at, id",
+        (site, first.isoformat(), last.isoformat())).fetchall()
+    steps: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for row in cursor.execute(
+            "SELECT s.* FROM steps s JOIN tickets t ON t.id = s.ticket_id "
+            "WHERE t.site = ? AND t.service_day BETWEEN ? AND ? ORDER BY s.ticket_id, s.idx",
+            (site, first.isoformat(), last.isoformat())):
+        steps[row["ticket_id"]].append(row)
+    rows = []
+    for t in tickets:
+        states = Counter(s["state"] for s in steps[t["id"]])
+        rows.append({
+            "visit_id": t["id"], "site": t["site"], "service_date": t["service_day"], "band": t["band"],
+            "number": t["number"], "life_event": t["life_event"] or "",
+            "procedures": ";".join(s["procedure"] for s in steps[t["id"]]), "language": t["language"],
+            "priority": ";".join(sorted(json.loads(t["priority"]))), "manual": bool(t["manual"]),
+            "issued_at": t["issued_at"], "first_called_at": t["first_called_at"] or "",
+            "finished_at": t["finished_at"] or "",
+            "wait_min": _minutes(t["issued_at"], t["first_called_at"]),
+            "stay_min": _minutes(t["issued_at"], t["finished_at"]) if t["status"] == "done" else None,
+            "outcome": t["status"], "steps_done": states["done"], "steps_pending": states["pending"],
+            "steps_referred": states["referred"], "satisfaction": t["satisfaction"],
+        })
+    return rows
+
+
+def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
+    """UTF-8 with BOM, so Excel opens the Japanese columns correctly."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=VISIT_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("visits")
+    sheet.append(list(VISIT_COLUMNS))
+    for row in rows:
+        sheet.append([row[c] for c in VISIT_COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """Linear interpolation between closest ranks (as numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * share
+    lo, hi = math.floor(position), math.ceil(position)
+    return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo), 1)
+
+
+def summary(values: Sequence[float]) -> dict[str, float | int | None]:
+    return {"count": len(values), "mean": round(sum(values) / len(values), 1) if values else None,
+            "p50": percentile(values, 0.5), "p90": percentile(values, 0.9)}
+
+
+def kpi(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date,
+        targets: dict[str, float]) -> dict[str, Any]:
+    rows = visits(conn, site, first, last)
+    waits: dict[str, list[float]] = defaultdict(list)
+    stays: dict[str, list[float]] = defaultdict(list)
+    arrivals: Counter[str] = Counter()
+    for r in rows:
+        arrivals[r["issued_at"][11:13]] += 1
+        if r["wait_min"] is not None:
+            waits[r["band"]].append(r["wait_min"])
+        if r["stay_min"] is not None:
+            stays[r["life_event"] or "simple_procedure"].append(r["stay_min"])
+    bands = {}
+    for band, target in targets.items():
+        values = waits.get(band, [])
+        bands[band] = {**summary(values), "target_wait_min": target,
+                       "within_target_share": round(sum(v <= target for v in values) / len(values), 3)
+                       if values else None}
+    handling: dict[str, list[float]] = defaultdict(list)
+    for procedure, started, finished in conn.execute(
+            "SELECT s.procedure, s.started_at, s.finished_at FROM steps s JOIN tickets t ON t.id = s.ticket_id "
+            "WHERE t.site = ? AND t.service_day BETWEEN ? AND ? AND s.started_at IS NOT NULL "
+            "AND s.finished_at IS NOT NULL", (site, first.isoformat(), last.isoformat())):
+        minutes = _minutes(started, finished)
+        if minutes is not None:
+            handling[procedure].append(minutes)
+    ended = [r for r in rows if r["outcome"] in ("done", "no_show")]
+    ratings = [r["satisfaction"] for r in rows if r["satisfaction"] is not None]
+    return {
+        "site": site, "from": first.isoformat(), "to": last.isoformat(), "visits": len(rows),
+        "bands": bands,
+        "stay_min_by_life_event": {k: summary(v) for k, v in sorted(stays.items())},
+        "handling_min_by_procedure": {k: summary(v) for k, v in sorted(handling.items())},
+        "no_show_rate": round(sum(r["outcome"] == "no_show" for r in ended) / len(ended), 3) if ended else None,
+        "arrivals_by_hour": dict(sorted(arrivals.items())),
+        "satisfaction": {"responses": len(ratings),
+                         "mean": round(sum(ratings) / len(ratings), 2) if ratings else None,
+                         "distribution": {str(k): ratings.count(k) for k in range(1, 6)}},
+        "estimate_accuracy": estimate_accuracy(conn, site, first, last),
+    }
+
+
+def estimate_accuracy(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """Every estimate given at issue against the wait that followed (DESIGN §3)."""
+    pairs = []
+    for minutes, low, high, issued, called in conn.execute(
+            "SELECT e.minutes, e.low, e.high, t.issued_at, t.first_called_at FROM estimates e "
+            "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'ticket' AND t.site = ? "
+            "AND t.service_day BETWEEN ? AND ? AND t.first_called_at IS NOT NULL",
+            (site, first.isoformat(), last.isoformat())):
+        actual = _minutes(issued, called)
+        if actual is not None:
+            pairs.append((minutes, low, high, actual))
+    if not pairs:
+        return {"count": 0, "mae_min": None, "underestimate_over_5_share": None, "interval_coverage": None}
+    n = len(pairs)
+    return {
+        "count": n,
+        "mae_min": round(sum(abs(m - a) for m, _, _, a in pairs) / n, 1),
+        "underestimate_over_5_share": round(sum(a - m > 5 for m, _, _, a in pairs) / n, 3),
+        "interval_coverage": round(sum(lo <= a <= hi for _, lo, hi, a in pairs) / n, 3),
+    }

@@ -1,0 +1,186 @@
+"""Persisting the office: every command's changes in one transaction; loading them back after a restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from ..core.counter import Counter, CounterState
+from ..core.office import Changes, Office
+from ..core.ticket import OPEN_STATUSES, Priority, Step, StepState, Ticket, TicketStatus
+from .database import transaction
+
+OPEN = tuple(s.value for s in OPEN_STATUSES)
+SideWrite = Callable[[sqlite3.Connection], None]
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+@dataclass
+class Transaction:
+    """Writes that must commit together with the office's changes (idempotency key, card data…)."""
+
+    side_writes: list[SideWrite] = field(default_factory=list)
+
+    def add(self, write: SideWrite) -> None:
+        self.side_writes.append(write)
+
+
+class OfficeStore:
+    def __init__(self, db: sqlite_utils.Database, site: str) -> None:
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.site = site
+
+    # ----- writing
+
+    def commit(self, changes: Changes, tx: Transaction | None = None) -> int:
+        """Write the office's changes and the side writes atomically (fsync before returning).
+
+        Returns the sequence number of the last event in the log (events get consecutive numbers).
+        """
+        conn = self.conn
+        with transaction(conn):
+            self._write_tickets(changes.tickets)
+            self._write_counters(changes.counters)
+            if changes.last_numbers and changes.day:
+                conn.executemany(
+                    "INSERT INTO band_days (site, band, day, last_number) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (site, band, day) DO UPDATE SET last_number = excluded.last_number",
+                    [(self.site, b, changes.day.isoformat(), n) for b, n in changes.last_numbers.items()],
+                )
+            conn.executemany(
+                "INSERT INTO events (site, at, kind, ticket_id, counter_id, band, number, step, procedure, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(self.site, e.at.isoformat(), e.kind.value, e.ticket_id, e.counter_id, e.band, e.number, e.step,
+                  e.procedure, json.dumps(e.data, ensure_ascii=False, default=str)) for e in changes.events],
+            )
+            for write in tx.side_writes if tx else ():
+                write(conn)
+            closed = [t.id for t in changes.tickets if not t.is_open and t.has_card]
+            if closed:  # card data lives only as long as the visit
+                conn.executemany("DELETE FROM card_data WHERE ticket_id = ?", [(t,) for t in closed])
+            return self.last_seq()
+
+    def add_feedback(self, ticket: Ticket, rating: int, comment: str | None, now: dt.datetime) -> bool:
+        """Record a resident's rating once per visit; False when the visit already has one."""
+        with transaction(self.conn):
+            inserted = self.conn.execute(
+                "INSERT INTO feedback (ticket_id, rating, comment, at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (ticket_id) DO NOTHING", (ticket.id, rating, comment, now.isoformat())).rowcount
+            if not inserted:
+                return False
+            self.conn.execute("UPDATE tickets SET satisfaction = ? WHERE id = ?", (rating, ticket.id))
+            self.conn.execute(
+                "INSERT INTO events (site, at, kind, ticket_id, band, number, data) "
+                "VALUES (?, ?, 'feedback', ?, ?, ?, ?)",
+                (self.site, now.isoformat(), ticket.id, ticket.band, ticket.number, json.dumps({"rating": rating})))
+        return True
+
+    def last_seq(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _write_tickets(self, tickets: Sequence[Ticket]) -> None:
+        if not tickets:
+            return
+        self.conn.executemany(
+            "INSERT INTO tickets (id, token, site, service_day, band, number, display_number, language, life_event,"
+            " priority, status, current, issued_at, queued_at, counter_id, called_at, first_called_at, finished_at,"
+            " recalls, has_card, manual) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET priority = excluded.priority, status = excluded.status,"
+            " current = excluded.current, queued_at = excluded.queued_at, counter_id = excluded.counter_id,"
+            " called_at = excluded.called_at, first_called_at = excluded.first_called_at,"
+            " finished_at = excluded.finished_at, recalls = excluded.recalls",
+            [(t.id, t.token, t.site, t.service_day.isoformat(), t.band, t.number, t.display_number, t.language,
+              t.life_event, json.dumps(sorted(t.priority)), t.status.value, t.current, _iso(t.issued_at),
+              _iso(t.queued_at), t.counter_id, _iso(t.called_at), _iso(t.first_called_at), _iso(t.finished_at),
+              t.recalls, int(t.has_card), int(t.manual)) for t in tickets],
+        )
+        self.conn.executemany(
+            "INSERT INTO steps (ticket_id, idx, procedure, state, counter_id, started_at, finished_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, idx) DO UPDATE SET state = excluded.state,"
+            " counter_id = excluded.counter_id, started_at = excluded.started_at, finished_at = excluded.finished_at",
+            [(t.id, i, s.procedure, s.state.value, s.counter_id, _iso(s.started_at), _iso(s.finished_at))
+             for t in tickets for i, s in enumerate(t.steps)],
+        )
+
+    def _write_counters(self, counters: Iterable[Counter]) -> None:
+        self.conn.executemany(
+            "INSERT INTO counters (site, id, state, skills, staff, ticket_id) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (site, id) DO UPDATE SET state = excluded.state, skills = excluded.skills,"
+            " staff = excluded.staff, ticket_id = excluded.ticket_id",
+            [(self.site, c.id, c.state.value, json.dumps(sorted(c.skills)), c.staff, c.ticket_id) for c in counters],
+        )
+
+    # ----- reading
+
+    def restore(self, office: Office) -> None:
+        """Load the latest service day's tickets (and any still open), the counters and the numbering."""
+        row = self.conn.execute("SELECT max(service_day) FROM tickets WHERE site = ?", (self.site,)).fetchone()
+        day = dt.date.fromisoformat(row[0]) if row and row[0] else None
+        rows = self._rows(
+            f"SELECT * FROM tickets WHERE site = ? AND (service_day = ? OR status IN ({','.join('?' * len(OPEN))}))",
+            (self.site, day.isoformat() if day else "", *OPEN),
+        )
+        tickets = self._tickets_from(rows)
+        counters = [
+            Counter(r["id"], office.counters[r["id"]].label, office.counters[r["id"]].department,
+                    frozenset(json.loads(r["skills"])), CounterState(r["state"]), r["staff"], r["ticket_id"])
+            for r in self._rows("SELECT * FROM counters WHERE site = ?", (self.site,))
+            if r["id"] in office.counters
+        ]
+        last_numbers = {
+            r["band"]: r["last_number"]
+            for r in self._rows("SELECT band, last_number FROM band_days WHERE site = ? AND day = ?",
+                                (self.site, day.isoformat() if day else ""))
+        }
+        office.restore(day, tickets, counters, last_numbers)
+
+    def ticket_by_token(self, token: str) -> Ticket | None:
+        found = self._tickets_from(self._rows("SELECT * FROM tickets WHERE token = ?", (token,)))
+        return found[0] if found else None
+
+    def _rows(self, sql: str, params: Sequence[object]) -> list[sqlite3.Row]:
+        cursor = self.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, params).fetchall()
+
+    def tickets_where(self, where: str, params: Sequence[object]) -> list[Ticket]:
+        return self._tickets_from(self._rows(f"SELECT * FROM tickets WHERE {where}", params))
+
+    def _tickets_from(self, records: list[sqlite3.Row]) -> list[Ticket]:
+        if not records:
+            return []
+        ids = [r["id"] for r in records]
+        steps: dict[str, list[Step]] = {i: [] for i in ids}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start:chunk_start + 500]
+            for s in self._rows(f"SELECT * FROM steps WHERE ticket_id IN ({','.join('?' * len(chunk))}) "
+                                "ORDER BY ticket_id, idx", chunk):
+                steps[s["ticket_id"]].append(Step(s["procedure"], StepState(s["state"]), s["counter_id"],
+                                                  _dt(s["started_at"]), _dt(s["finished_at"])))
+        return [
+            Ticket(
+                id=r["id"], token=r["token"], site=r["site"], service_day=dt.date.fromisoformat(r["service_day"]),
+                band=r["band"], number=r["number"], display_number=r["display_number"], language=r["language"],
+                life_event=r["life_event"], steps=steps[r["id"]], issued_at=_dt(r["issued_at"]),  # type: ignore[arg-type]
+                priority=frozenset(Priority(p) for p in json.loads(r["priority"])),
+                status=TicketStatus(r["status"]), current=r["current"], queued_at=_dt(r["queued_at"]),
+                counter_id=r["counter_id"], called_at=_dt(r["called_at"]),
+                first_called_at=_dt(r["first_called_at"]), finished_at=_dt(r["finished_at"]),
+                recalls=r["recalls"], has_card=bool(r["has_card"]), manual=bool(r["manual"]),
+            )
+            for r in records
+        ]
