@@ -20,7 +20,7 @@ from .policy import Candidate, Policy, Server
 
 Z80 = 1.2816  # two-sided 80%: 10% in each tail
 MIN_REL_SPREAD = 0.15  # even a certain-looking estimate is never exact
-PHANTOM_PREFIX = "phantom:"
+PHANTOM_PREFIX = "~phantom:"  # "~" sorts after every ticket id: a phantom never overtakes a real visit
 
 
 @dataclass(frozen=True)

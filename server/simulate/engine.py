@@ -1,0 +1,338 @@
+"""Discrete-event replay of office days, driving the real ``Office`` with a simulated clock.
+
+Residents arrive, answer the kiosk (or write forms by hand), take a ticket, wait, walk to the
+counter they are called to, are served step by step and leave. Counters call through the real
+core (``Office.call_next`` with the real policy), estimates come from the real estimator, the
+floor guide acts on the real suggestions. Only time is simulated.
+
+Two routings on the same residents:
+- ``balanced``: one ticket for the whole visit, the site's counters as configured (one-stop
+  counters continue every step), the balanced policy, card-assisted reception at the kiosk.
+- ``static``: today's practice — a ticket per department (the resident walks to the next
+  department, writes its forms and queues again), handwritten forms that take longer to input,
+  every counter fixed to its own department and band, first come first served per counter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from madoguchi.server.core.catalog import Catalog
+from madoguchi.server.core.counter import CounterState
+from madoguchi.server.core.estimator import Estimate
+from madoguchi.server.core.issuing import IssueRequest
+from madoguchi.server.core.office import Office
+from madoguchi.server.core.policy import BalancedPolicy, StaticFifoPolicy
+from madoguchi.server.core.site import SiteRules
+from madoguchi.server.core.ticket import Outcome, Ticket, TicketStatus
+
+from .baselines import Baselines, QueueKey
+from .population import Visit
+from .scenario import Scenario
+from .staffing import StaffPlan, staff_plan
+
+PolicyName = Literal["balanced", "static"]
+POLICIES: tuple[PolicyName, ...] = ("balanced", "static")
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def ticket_id(self) -> str:
+        return f"s{next(self._n)}"
+
+    def token(self) -> str:
+        return f"k{next(self._n)}"
+
+
+@dataclass
+class VisitRecord:
+    """One resident's day at the office, split into where the time went."""
+
+    visit: Visit
+    outcome: str = "open"  # done, no_show or open (still there at close)
+    end_min: float | None = None
+    forms_min: float = 0.0  # kiosk (balanced) or writing forms by hand (static)
+    wait_min: float = 0.0
+    walk_min: float = 0.0  # to the counter after a call, and between departments
+    handling_min: float = 0.0
+    tickets: int = 0
+
+    @property
+    def stay_min(self) -> float | None:
+        return None if self.end_min is None else self.end_min - self.visit.arrival_min
+
+
+@dataclass
+class TicketRecord:
+    """One ticket: when issued, when first called, and what each predictor said at issue."""
+
+    band: str
+    queue: QueueKey
+    issued_min: float
+    life_event: str | None
+    called_min: float | None = None
+    estimate: Estimate | None = None
+    baselines: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def wait_min(self) -> float | None:
+        return None if self.called_min is None else self.called_min - self.issued_min
+
+
+@dataclass
+class DayResult:
+    date: dt.date
+    visits: list[VisitRecord]
+    tickets: list[TicketRecord]
+
+
+@dataclass
+class _Active:
+    record: VisitRecord
+    segment: int = 0
+    ticket: TicketRecord | None = None
+    queued_since: float = 0.0
+    called_at: float = 0.0
+    step_started: float = 0.0
+    last_department: str | None = None
+    called_before: bool = False
+
+
+def static_rules(site: SiteRules, catalog: Catalog) -> SiteRules:
+    """Today's layout: each counter serves only its own department's procedures of its band."""
+    counters = []
+    for spec in site.counters:
+        skills = tuple(p.id for p in catalog.procedures.values()
+                       if p.department == spec.department and (p.band in spec.skills or p.id in spec.skills))
+        counters.append(dataclasses.replace(spec, skills=skills))
+    return dataclasses.replace(site, counters=tuple(counters))
+
+
+class Simulator:
+    """One policy on one site over consecutive days (the office, and what it learns, carries over)."""
+
+    def __init__(self, site: SiteRules, catalog: Catalog, scenario: Scenario, policy: PolicyName, *,
+                 measure_estimates: bool = True, guide: bool = True) -> None:
+        self.scenario = scenario
+        self.policy_name = policy
+        self.catalog = catalog
+        self.rules = static_rules(site, catalog) if policy == "static" else site
+        bands = {b.id: b for b in site.bands}
+        chosen = StaticFifoPolicy() if policy == "static" else BalancedPolicy(bands, site.policy.priority_credit_min)
+        self.office = Office(self.rules, catalog, SequentialIds(), policy=chosen, enforce_hours=False)
+        self.measure_estimates = measure_estimates
+        self.guide = guide and policy == "balanced"
+        priors = [p.handling_min for p in catalog.procedures.values()]
+        self.baselines = Baselines(prior_occupancy_min=sum(priors) / max(len(priors), 1))
+        self.counter_order = [c.id for c in self.rules.counters]
+        self.skills = {c.id: frozenset(c.skills) for c in self.rules.counters}
+
+    # ----- a day
+
+    def run_day(self, visits: list[Visit], date: dt.date, seed: int, day_index: int) -> DayResult:
+        self.midnight = dt.datetime.combine(date, dt.time(0), tzinfo=TOKYO)
+        self.heap: list[tuple[float, int, Callable[[object], None], object]] = []
+        self.seq = itertools.count()
+        self.active: dict[str, _Active] = {}  # ticket id → visit in progress
+        self.at_counter: dict[str, _Active] = {}
+        self.down: dict[str, set[str]] = {cid: set() for cid in self.counter_order}
+        self.records = [VisitRecord(v) for v in visits]
+        self.ticket_records: list[TicketRecord] = []
+        self.t = 0.0
+        self.now = self.midnight
+        staff_rng = random.Random(f"{self.scenario.name}:{seed}:{day_index}:staff")
+        self._open_day(staff_plan(self.scenario, self.rules, staff_rng))
+        for record in self.records:
+            self._at(record.visit.arrival_min, self._arrive, record)
+        close = self.scenario.serve_until.hour * 60 + self.scenario.serve_until.minute
+        while self.heap and self.heap[0][0] <= close:
+            t, _, handler, arg = heapq.heappop(self.heap)
+            self.t, self.now = t, self.midnight + dt.timedelta(minutes=t)
+            handler(arg)
+            self._dispatch()
+        self.t, self.now = float(close), self.midnight + dt.timedelta(minutes=close)
+        self.office.end_day(self.now)
+        self.office.take_changes()
+        return DayResult(date, self.records, self.ticket_records)
+
+    def _at(self, t: float, handler: Callable[[object], None], arg: object = None) -> None:
+        heapq.heappush(self.heap, (t, next(self.seq), handler, arg))
+
+    def _open_day(self, plan: StaffPlan) -> None:
+        self.office.roll_day(self.midnight + dt.timedelta(hours=6))
+        for cid in self.counter_order:
+            state = CounterState.CLOSED if cid in plan.closed else CounterState.OPEN
+            self.office.update_counter(cid, self.now, state=state, skills=self.skills[cid])
+        for cid, start, end, reason in plan.breaks:
+            self._at(start, self._counter_down, (cid, reason))
+            self._at(end, self._counter_up, (cid, reason))
+        if self.guide:
+            every = self.scenario.balanced.guide_every_min
+            opens = self.rules.opens_at.hour * 60 + self.rules.opens_at.minute
+            closes = self.rules.closes_at.hour * 60 + self.rules.closes_at.minute
+            t = opens + every
+            while t < closes:
+                self._at(t, self._guide)
+                t += every
+        self.office.take_changes()
+
+    # ----- residents
+
+    def _arrive(self, arg: object) -> None:
+        assert isinstance(arg, VisitRecord)
+        active = _Active(arg)
+        first = arg.visit.kiosk_min if self.policy_name == "balanced" else arg.visit.segments[0].forms_min
+        arg.forms_min += first
+        self._at(self.t + first, self._issue, active)
+
+    def _request(self, active: _Active) -> IssueRequest:
+        visit = active.record.visit
+        if self.policy_name == "balanced":
+            return visit.request
+        segment = visit.segments[active.segment]
+        return IssueRequest(procedures=segment.procedures, priority=visit.request.priority)
+
+    def _issue(self, arg: object) -> None:
+        assert isinstance(arg, _Active)
+        active = arg
+        ticket = self.office.issue(self._request(active), self.now)
+        active.record.tickets += 1
+        active.queued_since = self.t
+        active.last_department = None
+        self.active[ticket.id] = active
+        queue = self._queue(ticket)
+        active.ticket = TicketRecord(ticket.band, queue, self.t, active.record.visit.life_event)
+        self.ticket_records.append(active.ticket)
+        if self.measure_estimates:
+            self._predict(ticket, active.ticket)
+
+    def _queue(self, ticket: Ticket) -> QueueKey:
+        return tuple(cid for cid in self.counter_order
+                     if self.office.counters[cid].can_serve(ticket.band, ticket.procedure))
+
+    def _predict(self, ticket: Ticket, record: TicketRecord) -> None:
+        record.estimate = self.office.estimate(ticket, self.now)
+        servers = [self.office.counters[cid] for cid in record.queue]
+        open_servers = [c for c in servers if c.state is CounterState.OPEN]
+        free = sum(1 for c in open_servers if c.ticket_id is None)
+        mine = self.office.policy_key(self.office.candidate(ticket))
+        ahead = sum(1 for other in self.office.waiting()
+                    if other.id != ticket.id and any(c.can_serve(other.band, other.procedure) for c in servers)
+                    and self.office.policy_key(self.office.candidate(other)) < mine)
+        record.baselines = self.baselines.predict(record.queue, ahead, len(open_servers), free)
+
+    # ----- counters
+
+    def _dispatch(self) -> None:
+        if not self.office.waiting():
+            return
+        for cid in self.counter_order:
+            counter = self.office.counters[cid]
+            if counter.state is not CounterState.OPEN or counter.ticket_id is not None:
+                continue
+            ticket = self.office.call_next(cid, self.now)
+            if ticket is not None:
+                self._called(cid, ticket)
+
+    def _called(self, cid: str, ticket: Ticket) -> None:
+        active = self.active[ticket.id]
+        active.record.wait_min += self.t - active.queued_since
+        active.called_at = self.t
+        self.at_counter[cid] = active
+        assert active.ticket is not None
+        if active.ticket.called_min is None:
+            active.ticket.called_min = self.t
+            self.baselines.on_call(active.ticket.queue, self.t - active.ticket.issued_min)
+        if active.record.visit.no_show and not active.called_before:
+            self._at(self.t + self.scenario.resident.recall_wait_min, self._no_show, cid)
+        else:
+            self._at(self.t + self.scenario.resident.walk_to_counter_min, self._start, cid)
+        active.called_before = True
+
+    def _no_show(self, arg: object) -> None:
+        cid = str(arg)
+        active = self.at_counter.pop(cid)
+        self.office.no_show(cid, self.now)
+        self._release(active)
+        active.record.outcome, active.record.end_min = "no_show", self.t
+
+    def _start(self, arg: object) -> None:
+        cid = str(arg)
+        active = self.at_counter[cid]
+        active.record.walk_min += self.t - active.called_at
+        ticket = self.office.start(cid, self.now)
+        self._serve_step(cid, active, ticket, first_of_ticket=True)
+
+    def _serve_step(self, cid: str, active: _Active, ticket: Ticket, first_of_ticket: bool) -> None:
+        visit = active.record.visit
+        procedure = ticket.procedure
+        duration = visit.handling_min[procedure]
+        department = self.catalog.procedures[procedure].department
+        if self.policy_name == "static":
+            if first_of_ticket and visit.life_event is not None:
+                duration += self.scenario.static.extra_input_min
+        elif active.last_department is not None and active.last_department != department:
+            duration += self.scenario.balanced.handover_min
+        active.last_department = department
+        active.step_started = self.t
+        self._at(self.t + duration, self._finish, cid)
+
+    def _finish(self, arg: object) -> None:
+        cid = str(arg)
+        active = self.at_counter[cid]
+        active.record.handling_min += self.t - active.step_started
+        ticket = self.office.finish(cid, Outcome.DONE, self.now)
+        if ticket.status is TicketStatus.SERVING:  # the next step continues at this counter
+            self._serve_step(cid, active, ticket, first_of_ticket=False)
+            return
+        del self.at_counter[cid]
+        self._release(active)
+        if ticket.status is TicketStatus.WAITING:  # needs another counter: waits again, keeping its place
+            active.queued_since = self.t
+            active.last_department = None
+            return
+        del self.active[ticket.id]
+        visit = active.record.visit
+        if self.policy_name == "static" and active.segment + 1 < len(visit.segments):
+            active.segment += 1
+            walk = self.scenario.static.walk_between_departments_min
+            forms = visit.segments[active.segment].forms_min
+            active.record.walk_min += walk
+            active.record.forms_min += forms
+            self._at(self.t + walk + forms, self._issue, active)
+            return
+        active.record.outcome, active.record.end_min = "done", self.t
+
+    def _release(self, active: _Active) -> None:
+        assert active.ticket is not None
+        self.baselines.on_release(active.ticket.queue, self.t - active.called_at)
+
+    def _counter_down(self, arg: object) -> None:
+        cid, reason = arg  # type: ignore[misc]
+        self.down[cid].add(reason)
+        if self.office.counters[cid].state is CounterState.OPEN:
+            self.office.update_counter(cid, self.now, state=CounterState.PAUSED)
+
+    def _counter_up(self, arg: object) -> None:
+        cid, reason = arg  # type: ignore[misc]
+        self.down[cid].discard(reason)
+        if not self.down[cid] and self.office.counters[cid].state is CounterState.PAUSED:
+            self.office.update_counter(cid, self.now, state=CounterState.OPEN)
+
+    def _guide(self, _: object) -> None:
+        """The floor guide looks at the suggestions and accepts the first one."""
+        suggestions = self.office.suggestions(self.now)
+        if suggestions and self.scenario.balanced.guide_accepts:
+            self.office.accept_suggestion(suggestions[0].id, self.now)
+        self.office.take_changes()

@@ -1,0 +1,163 @@
+"""From simulated records to the figures of DESIGN §9: stay, waits, estimate accuracy.
+
+Pure Python (no numpy) so that tests and the CLI can use it anywhere; confidence intervals by a
+percentile bootstrap over seeds (seeds are independent replications; days within a seed share
+the office's learned state, so they are not).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from .engine import TicketRecord, VisitRecord
+from .runner import RunResult
+
+DEPARTMENTS_OF_THE_SURVEY = frozenset({"kuminka", "fukushika", "hokenkodomo"})
+PREDICTORS = ("project", "QL", "LES", "ZMS")
+UNDERESTIMATE_MIN = 5.0
+
+
+def tennyu_three_departments(record: VisitRecord) -> bool:
+    """The R6 survey's visit: a 転入 with procedures at 区民課, 福祉課 and 保健子ども課."""
+    return record.visit.life_event == "tennyu" and record.visit.departments >= DEPARTMENTS_OF_THE_SURVEY
+
+
+def tennyu_any(record: VisitRecord) -> bool:
+    return record.visit.life_event == "tennyu"
+
+
+COHORTS: dict[str, Callable[[VisitRecord], bool]] = {
+    "転入 (3 departments)": tennyu_three_departments,
+    "転入 (all)": tennyu_any,
+}
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    lo = math.floor(position)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo)
+
+
+def mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else math.nan
+
+
+def visits(result: RunResult) -> Iterable[VisitRecord]:
+    for seed_run in result.runs:
+        for day in seed_run.days:
+            yield from day.visits
+
+
+def tickets(result: RunResult) -> Iterable[TicketRecord]:
+    for seed_run in result.runs:
+        for day in seed_run.days:
+            yield from day.tickets
+
+
+def stays_by_seed(result: RunResult, cohort: Callable[[VisitRecord], bool]) -> list[list[float]]:
+    return [[v.stay_min for day in run.days for v in day.visits
+             if v.outcome == "done" and v.stay_min is not None and cohort(v)] for run in result.runs]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    value: float
+    low: float
+    high: float
+
+
+def bootstrap_ratio(numerator: list[list[float]], denominator: list[list[float]],
+                    statistic: Callable[[Sequence[float]], float], resamples: int = 2000,
+                    seed: int = 7) -> Ratio:
+    """statistic(numerator) / statistic(denominator), 95% CI resampling seeds (paired)."""
+    def ratio(indexes: Sequence[int]) -> float:
+        top = [x for i in indexes for x in numerator[i]]
+        bottom = [x for i in indexes for x in denominator[i]]
+        return statistic(top) / statistic(bottom) if top and bottom else math.nan
+
+    n = len(numerator)
+    value = ratio(range(n))
+    rng = random.Random(seed)
+    draws = [ratio([rng.randrange(n) for _ in range(n)]) for _ in range(resamples)]
+    draws = [d for d in draws if not math.isnan(d)]
+    return Ratio(value, quantile(draws, 0.025), quantile(draws, 0.975))
+
+
+def mean_ci(samples_by_seed: list[list[float]]) -> tuple[float, float]:
+    """Mean over all samples and the half-width of its 95% CI from seed-to-seed variation."""
+    seed_means = [mean(s) for s in samples_by_seed if s]
+    pooled = [x for s in samples_by_seed for x in s]
+    if len(seed_means) < 2:
+        return mean(pooled), math.nan
+    m = mean(seed_means)
+    var = sum((x - m) ** 2 for x in seed_means) / (len(seed_means) - 1)
+    return mean(pooled), 1.96 * math.sqrt(var / len(seed_means))
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where a cohort's stay went, in mean minutes."""
+
+    n: int
+    stay: float
+    forms: float
+    wait: float
+    walk: float
+    handling: float
+
+
+def split(result: RunResult, cohort: Callable[[VisitRecord], bool]) -> Split:
+    done = [v for v in visits(result) if v.outcome == "done" and cohort(v)]
+    return Split(len(done), mean(v.stay_min or 0.0 for v in done), mean(v.forms_min for v in done),
+                 mean(v.wait_min for v in done), mean(v.walk_min for v in done),
+                 mean(v.handling_min for v in done))
+
+
+def band_waits(result: RunResult) -> dict[str, list[float]]:
+    waits: dict[str, list[float]] = {}
+    for ticket in tickets(result):
+        if ticket.wait_min is not None:
+            waits.setdefault(ticket.band, []).append(ticket.wait_min)
+    return waits
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    n: int
+    mae: float
+    under_share: float  # actual wait more than 5 min above the estimate
+    coverage: float  # actual wait inside the 80% interval (the project's estimator only)
+
+
+def accuracy(result: RunResult, predicate: Callable[[TicketRecord], bool] = lambda t: True) -> dict[str, Accuracy]:
+    measured = [t for t in tickets(result)
+                if t.wait_min is not None and t.estimate is not None and predicate(t)]
+    found: dict[str, Accuracy] = {}
+    for name in PREDICTORS:
+        errors, under, inside = [], 0, 0
+        for t in measured:
+            assert t.estimate is not None and t.wait_min is not None
+            predicted = t.estimate.minutes if name == "project" else t.baselines[name]
+            errors.append(abs(t.wait_min - predicted))
+            under += t.wait_min - predicted > UNDERESTIMATE_MIN
+            inside += t.estimate.low - 1e-9 <= t.wait_min <= t.estimate.high + 1e-9
+        n = len(measured)
+        found[name] = Accuracy(n, mean(errors), under / n if n else math.nan,
+                               inside / n if n and name == "project" else math.nan)
+    return found
+
+
+def by_hour(records: Iterable[tuple[float, float]]) -> dict[int, list[float]]:
+    """Group (minute of day, value) pairs by clock hour."""
+    grouped: dict[int, list[float]] = {}
+    for minute, value in records:
+        grouped.setdefault(int(minute // 60), []).append(value)
+    return grouped

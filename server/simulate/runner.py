@@ -1,0 +1,65 @@
+"""Runs a scenario under a policy over seeds and days, and keeps what the measures need."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from madoguchi.server.core.catalog import Catalog
+from madoguchi.server.core.site import SiteRules
+
+from .engine import DayResult, PolicyName, Simulator
+from .population import Population
+from .scenario import Scenario
+
+
+@dataclass
+class SeedRun:
+    seed: int
+    days: list[DayResult]
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    policy: PolicyName
+    runs: list[SeedRun] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def site_days(self) -> int:
+        return sum(len(r.days) for r in self.runs)
+
+
+def service_days(first: dt.date, count: int) -> list[dt.date]:
+    """``count`` consecutive weekdays from ``first``."""
+    days, day = [], first
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def run(site: SiteRules, catalog: Catalog, scenario: Scenario, policies: Iterable[PolicyName], seeds: Iterable[int],
+        days: int, *, measure_estimates: bool = True,
+        progress: Callable[[int], None] | None = None) -> dict[PolicyName, RunResult]:
+    """Every policy on the same residents: each seed draws its days once, each policy replays them."""
+    population = Population(scenario, site, catalog)
+    dates = service_days(scenario.first_day, days)
+    results = {policy: RunResult(scenario, policy) for policy in policies}
+    for seed in seeds:
+        visits_by_day = [population.day(seed, index, date) for index, date in enumerate(dates)]
+        for policy, result in results.items():
+            started = time.perf_counter()
+            simulator = Simulator(site, catalog, scenario, policy, measure_estimates=measure_estimates)
+            seed_run = SeedRun(seed, [])
+            for index, (date, visits) in enumerate(zip(dates, visits_by_day, strict=True)):
+                seed_run.days.append(simulator.run_day(visits, date, seed, index))
+                if progress:
+                    progress(1)
+            result.runs.append(seed_run)
+            result.seconds += time.perf_counter() - started
+    return results
