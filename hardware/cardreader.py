@@ -212,7 +212,8 @@ class PcscCardReader:
             self._select_pin_ef(session)
             tries = self._tries_left(session)
             if tries == 0:
-                raise errors.CardBlockedError("the PIN is blocked; the card must be unblocked at the city office")
+                raise errors.CardBlockedError(
+                    "the PIN is blocked; the card must be unblocked at the city office")
             if tries == 1 and not confirm_last_try:
                 raise errors.LastTryNotConfirmedError("one PIN try left: confirm before sending a PIN")
             sw = session.exchange(mn.verify(pin.encode("ascii")))[1]
@@ -277,7 +278,8 @@ class PcscCardReader:
             if hresult != s.SCARD_S_SUCCESS:
                 if hresult in (s.SCARD_E_NO_SMARTCARD, s.SCARD_W_REMOVED_CARD):
                     raise errors.NoCardError("no card in the reader")
-                raise _service_error(hresult) or errors.CardCommunicationError(s.SCardGetErrorMessage(hresult))
+                raise _service_error(hresult) or errors.CardCommunicationError(
+                    s.SCardGetErrorMessage(hresult))
             session = _Session(hcard, protocol, self.transmit_timeout_s)
             try:
                 yield session
@@ -357,7 +359,8 @@ class _Session:
     def _transmit_error(self, hresult: int) -> errors.CardReaderError:
         s = _scard()
         gone = (s.SCARD_W_REMOVED_CARD, s.SCARD_E_NO_SMARTCARD)
-        maybe_gone = (s.SCARD_E_NOT_TRANSACTED, s.SCARD_E_COMM_DATA_LOST, s.SCARD_F_COMM_ERROR, s.SCARD_W_RESET_CARD)
+        maybe_gone = (s.SCARD_E_NOT_TRANSACTED, s.SCARD_E_COMM_DATA_LOST, s.SCARD_F_COMM_ERROR,
+                      s.SCARD_W_RESET_CARD)
         if hresult in gone or (hresult in maybe_gone and not self._card_present()):
             return errors.CardRemovedError("the card was removed during the read")
         service = _service_error(hresult)

@@ -184,11 +184,18 @@ class EscposTicketPrinter:
             return False
         deadline = time.monotonic() + self.print_timeout_s
         next_poll = time.monotonic() + self.poll_interval_s
+        # DLE EOT is answered at once even mid-job, so polls that go unanswered mean a dead printer.
+        silence_limit_s = 2 * self.status_timeout_s + self.poll_interval_s
+        last_heard = time.monotonic()
         while (now := time.monotonic()) < deadline:
+            if now - last_heard > silence_limit_s:
+                return False
             try:
                 answer = link.read_some(min(deadline, next_poll) - now)
             except OSError:
                 return False
+            if answer:
+                last_heard = time.monotonic()
             for byte in answer:
                 if not is_status_answer(byte) and not byte & 0x90:
                     return True  # the GS r answer: everything before it has printed

@@ -85,8 +85,9 @@ def open_escpos(address: PrinterAddress, send_timeout_s: float) -> Any:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
+    lines = str(exc).strip().splitlines()
+    line = lines[-1] if lines else type(exc).__name__
+    return line[:-1] if line.endswith(")") and line.count(")") > line.count("(") else line
 
 
 class PrinterLink:

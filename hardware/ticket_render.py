@@ -96,7 +96,8 @@ class _Column:
     def wrapped(self, text: str, script: Script, weight: Weight, size: int, *, prefix: str = "") -> None:
         font = load_font(script, weight, size)
         limit = self.width - 2 * self.margin
-        lines = wrap(prefix + text, lambda s: font.getlength(s), limit, by_words=script in {"latin", "deva", "ko"})
+        by_words = script in {"latin", "deva", "ko"}
+        lines = wrap(prefix + text, font.getlength, limit, by_words=by_words)
         for index, line in enumerate(lines):
             indent = "\u3000" if index and prefix else ""
             self.text(indent + line, script, weight, size, center=False)

@@ -59,8 +59,9 @@ class _CardState:
 
 
 class VirtualMyNumberCard:
-    def __init__(self, holder: CardHolder, pin: str, *, tries_left: int = MAX_TRIES, host: str = "127.0.0.1",
-                 port: int = DEFAULT_VPCD_PORT, my_number_card: bool = True, atr: bytes = DEFAULT_ATR) -> None:
+    def __init__(self, holder: CardHolder, pin: str, *, tries_left: int = MAX_TRIES,
+                 host: str = "127.0.0.1", port: int = DEFAULT_VPCD_PORT, my_number_card: bool = True,
+                 atr: bytes = DEFAULT_ATR) -> None:
         if len(pin) != 4 or not pin.isdigit():
             raise ValueError("the virtual card's PIN must be 4 digits")
         self._pin = pin.encode("ascii")
@@ -102,7 +103,8 @@ class VirtualMyNumberCard:
                 break
             except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise ConnectionError(f"vpcd does not accept a card on {self.host}:{self.port}: {exc}") from None
+                    raise ConnectionError(
+                        f"vpcd does not accept a card on {self.host}:{self.port}: {exc}") from None
                 time.sleep(0.05)
         sock.settimeout(0.1)
         self._sock, self._state = sock, _CardState()

@@ -40,7 +40,13 @@ log = logging.getLogger(__name__)
 FAULTS = ("paper_end", "paper_near_end", "cover_open", "offline", "slow", "no_answer")
 STOPPING_FAULTS = frozenset({"paper_end", "cover_open", "offline"})
 _END_OF_CONNECTION = Command("END_OF_CONNECTION")
-_MECHANICAL = frozenset({"RASTER", "CODE2D", "CUT"})
+
+
+def _moves_paper(command: Command) -> bool:
+    """Raster images, the QR print function (GS ( k fn 81) and the cut take mechanical time."""
+    if command.name == "CODE2D":
+        return command.data[1:2] == b"Q"
+    return command.name in ("RASTER", "CUT")
 
 
 class _Connection:
@@ -239,7 +245,7 @@ class VirtualPrinter:
             if self.faults & STOPPING_FAULTS and command.name != "INIT":
                 self.dropped_commands += 1
                 continue
-            if command.name in _MECHANICAL and "slow" in self.faults:
+            if _moves_paper(command) and "slow" in self.faults:
                 self._stop.wait(self.slow_delay_s)
             self._execute(command, connection)
 
@@ -270,7 +276,7 @@ class VirtualPrinter:
             page.code2d(command.data)
         elif name == "CUT":
             self._finish_ticket(complete=True)
-        elif name == "TRANSMIT_STATUS" and connection is not None:
+        elif name == "TRANSMIT_STATUS" and connection is not None and "no_answer" not in self.faults:
             connection.answer(self._paper_sensor_byte() if args[0] in (1, 49) else 0)
 
     def _fire_armed_fault(self, ticket_starting: bool) -> None:

@@ -76,7 +76,8 @@ class PcscdWithVirtualReader:
 
     def start(self, timeout_s: float = 10.0) -> PcscdWithVirtualReader:
         if shutil.which(self.pcscd) is None or not VPCD_DRIVER.exists():
-            raise FileNotFoundError("pcscd or the vpcd driver is missing: install Debian pcscd and vsmartcard-vpcd")
+            raise FileNotFoundError(
+                "pcscd or the vpcd driver is missing: install Debian pcscd and vsmartcard-vpcd")
         if pcscd_is_running():
             raise PcscdBusyError(
                 f"another pcscd serves {PCSCD_SOCKET}; stop it first (systemctl stop pcscd.socket pcscd)")
@@ -119,7 +120,8 @@ class PcscdWithVirtualReader:
                 if hresult == scard.SCARD_S_SUCCESS and self.reader_name in readers:
                     return
             time.sleep(0.05)
-        raise TimeoutError(f"pcscd did not show {self.reader_name!r} within {timeout_s:g} s: {self.log_tail()}")
+        raise TimeoutError(
+            f"pcscd did not show {self.reader_name!r} within {timeout_s:g} s: {self.log_tail()}")
 
     def log_tail(self, lines: int = 15) -> str:
         if self.log_path is None or not self.log_path.exists():
