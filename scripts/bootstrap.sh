@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   mosquitto mosquitto-clients            # MQTT broker for server -> displays
   pcscd libpcsclite-dev swig             # PC/SC service; headers and swig to build pyscard
+  libusb-1.0-0                           # USB ticket printers (pyusb, for python-escpos usb://)
   vsmartcard-vpcd                        # virtual reader for tests and the demo (never on a real kiosk)
   fonts-noto-cjk fonts-noto-core         # Japanese/Chinese/Korean, Vietnamese, Devanagari fonts
   xvfb xauth                             # a screen for the kiosk and display when there is none
