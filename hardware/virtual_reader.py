@@ -151,3 +151,41 @@ class PcscdWithVirtualReader:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m madoguchi.hardware.virtual_reader`: pcscd + vpcd + a virtual card until Ctrl-C (demo)."""
+    import argparse
+    import signal
+    import threading
+
+    from madoguchi.hardware.virtual_card import CardHolder, VirtualMyNumberCard
+
+    parser = argparse.ArgumentParser(description="Run pcscd with a virtual reader holding a virtual "
+                                                 "My Number card (fictional holder unless given).")
+    parser.add_argument("--pin", default="1234")
+    parser.add_argument("--name", default="熊本　太郎")
+    parser.add_argument("--address", default="熊本県熊本市中央区手取本町１番１号")
+    parser.add_argument("--birth-date", default="19800101", help="YYYYMMDD")
+    parser.add_argument("--sex", default="1", choices=("1", "2", "9"))
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with PcscdWithVirtualReader() as service:
+        card = VirtualMyNumberCard(CardHolder(args.name, args.address, args.birth_date, args.sex), args.pin,
+                                   port=service.port)
+        card.insert()
+        print(f"reader {service.reader_name!r} has a virtual My Number card (vpcd port {service.port}); "
+              "Ctrl-C stops", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            card.remove()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -116,11 +116,11 @@ def test_removing_the_card_mid_read_gives_its_own_error(reader, card):
 
 def test_a_card_that_stops_answering_trips_the_watchdog(reader, card):
     reader.transmit_timeout_s = 0.3
-    card.response_delay_s = 0.8
+    card.response_delay_s = 1.5
     started = time.monotonic()
     with pytest.raises(errors.CardTimeoutError):
         reader.pin_tries_left()
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 1.2  # the watchdog, not the card's late answer, ended the wait
     card.response_delay_s = 0.0
     reader.transmit_timeout_s = 2.0
     assert reader.pin_tries_left() == 3  # usable again once the late answer came back
