@@ -119,8 +119,10 @@ class PrinterLink:
                 raise ConnectionResetError("the printer closed the connection")
             return data
         if self.kind == "serial":
-            self.device.device.timeout = timeout_s
-            return bytes(self.device.device.read(64))
+            port = self.device.device
+            port.timeout = timeout_s
+            first = port.read(1)  # read(64) would wait the whole timeout for 64 bytes
+            return bytes(first + port.read(port.in_waiting)) if first else b""
         import usb.core
 
         try:
