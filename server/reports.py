@@ -48,7 +48,7 @@ def visits(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date) -
     cursor = conn.cursor()
     cursor.row_factory = sqlite3.Row
     tickets = cursor.execute(
-        "SELECT * FROM tickets WHERE site = ? AND service_day BETWEEN ? AND ? ORDER BY issued_at, id",
+        "SELECT * FROM tickets WHERE site = ? AND service_day BETWEEN ? AND ? ORDER BY issued_at, rowid",
         (site, first.isoformat(), last.isoformat())).fetchall()
     steps: dict[str, list[sqlite3.Row]] = defaultdict(list)
     for row in cursor.execute(

@@ -9,6 +9,11 @@ from ..services import Services
 from . import admin, auth, counters, guide, kiosk, ops, problems, public, reports
 
 API = "/api/v1"
+ROUTERS = (
+    *((API, m.router) for m in (kiosk, counters, guide, reports, auth, admin)),
+    ("", ops.router),
+    ("", public.router),
+)
 
 
 def create_app(services: Services) -> FastAPI:
@@ -24,10 +29,8 @@ def create_app(services: Services) -> FastAPI:
     app.state.metrics = ops.Metrics()
     app.state.metrics.install(app)
     problems.install(app)
-    for module in (kiosk, counters, guide, reports, auth, admin):
-        app.include_router(module.router, prefix=API)
-    app.include_router(ops.router)
-    app.include_router(public.router)
+    for prefix, router in ROUTERS:
+        app.include_router(router, prefix=prefix)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

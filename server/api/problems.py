@@ -47,18 +47,18 @@ def preferred_language(request: Request) -> str:
     return "ja"
 
 
-def problem(request: Request, status: int, code: str, headers: dict[str, str] | None = None,
-            **params: object) -> JSONResponse:
-    messages = {lang: message("errors", code, lang, **params) for lang in ("ja", "en")}
+def problem(request: Request, http_status: int, code: str, headers: dict[str, str] | None = None,
+            params: dict[str, object] | None = None) -> JSONResponse:
+    messages = {lang: message("errors", code, lang, **(params or {})) for lang in ("ja", "en")}
     body = {
         "type": f"/problems/{code}",
         "title": messages["en"],
-        "status": status,
+        "status": http_status,
         "detail": messages[preferred_language(request)],
         "code": code,
         "messages": messages,
     }
-    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+    return JSONResponse(body, status_code=http_status, media_type="application/problem+json", headers=headers)
 
 
 def _field_list(exc: RequestValidationError) -> str:
@@ -72,20 +72,20 @@ def _field_list(exc: RequestValidationError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(request, STATUS_BY_KIND[exc.kind], exc.code, **exc.params)
+        return problem(request, STATUS_BY_KIND[exc.kind], exc.code, params=exc.params)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem(request, exc.status, exc.code, exc.headers, **exc.params)
+        return problem(request, exc.status, exc.code, exc.headers, exc.params)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem(request, 422, "invalid_request", fields=_field_list(exc))
+        return problem(request, 422, "invalid_request", params={"fields": _field_list(exc)})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = CODE_BY_STATUS.get(exc.status_code, "invalid_request")
-        return problem(request, exc.status_code, code, fields=str(exc.detail))
+        return problem(request, exc.status_code, code, params={"fields": str(exc.detail)})
 
     @app.exception_handler(StorageUnavailable)
     async def storage_error(request: Request, exc: StorageUnavailable) -> JSONResponse:

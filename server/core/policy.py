@@ -28,6 +28,7 @@ class Candidate:
     queued_at: dt.datetime  # when it began waiting for this step
     priority: bool = False
     continuing: bool = False
+    number: int = 0  # the ticket number: issue order when visits started at the same instant
 
 
 class Server(Protocol):
@@ -46,12 +47,12 @@ class BalancedPolicy:
     bands: Mapping[str, Band]
     priority_credit_min: float = 10.0
 
-    def queue_key(self, candidate: Candidate) -> tuple[dt.datetime, bool, str]:
+    def queue_key(self, candidate: Candidate) -> tuple[dt.datetime, bool, int, str]:
         """Order within a band: visit start, minus the priority credit; mid-plan visits win ties."""
         key = candidate.issued_at
         if candidate.priority:
             key -= dt.timedelta(minutes=self.priority_credit_min)
-        return key, not candidate.continuing, candidate.ticket_id
+        return key, not candidate.continuing, candidate.number, candidate.ticket_id
 
     def urgency(self, head: Candidate, now: dt.datetime) -> float:
         """How far the band is behind its target: the head's wait over the target wait."""
@@ -84,4 +85,4 @@ class StaticFifoPolicy:
         eligible = [c for c in candidates if counter.can_serve(c.band, c.procedure)]
         if not eligible:
             return None
-        return min(eligible, key=lambda c: (c.queued_at, c.ticket_id))
+        return min(eligible, key=lambda c: (c.queued_at, c.number, c.ticket_id))

@@ -34,7 +34,7 @@ class Suggestion:
 
 
 def suggest(office: Office, now: dt.datetime) -> list[Suggestion]:
-    current = office.estimates(now).bands
+    current = compute(office, now).bands  # fresh: a suggestion moves staff, it must not rest on a stale view
     behind = sorted((b for b in office.bands.values() if current[b.id].minutes > b.target_wait_min),
                     key=lambda b: current[b.id].minutes / b.target_wait_min, reverse=True)
     slack = [b for b in office.bands.values() if current[b.id].minutes < SLACK_SHARE * b.target_wait_min]
