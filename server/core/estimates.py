@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 REFRESH_AFTER_S = 2.0  # recompute at most this often while the office keeps changing
 STALE_AFTER_S = 30.0  # recompute after this long even if nothing changed
+PHANTOM_DELAY = dt.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,34 @@ def fallback(office: Office, band: str) -> Estimate:
     return Estimate(target, target / 2, target * 2)
 
 
+def available_counters(office: Office, counters: Mapping[str, Counter],
+                       now: dt.datetime) -> tuple[dict[str, Counter], dict[str, tuple[float, float]]]:
+    """Counters that will call in the projection, and when each is away (its learned break).
+
+    Open counters, and paused ones whose usual break says when they come back.
+    """
+    def offset(at: dt.datetime) -> float:
+        return (at - now).total_seconds() / 60
+
+    available: dict[str, Counter] = {}
+    away: dict[str, tuple[float, float]] = {}
+    for cid, counter in counters.items():
+        if counter.state is CounterState.OPEN:
+            available[cid] = counter
+            upcoming = office.breaks.upcoming(cid, now)
+            if upcoming is not None:
+                away[cid] = (max(offset(upcoming[0]), 0.0), offset(upcoming[1]))
+        elif counter.state is CounterState.PAUSED:
+            back = office.breaks.paused_until(cid, now)
+            if back is not None:
+                available[cid] = counter
+                away[cid] = (0.0, offset(back))
+    return available, away
+
+
 def compute(office: Office, now: dt.datetime, counters: Mapping[str, Counter] | None = None) -> Estimates:
     counters = counters if counters is not None else office.counters
-    open_counters = {cid: c for cid, c in counters.items() if c.state is CounterState.OPEN}
+    open_counters, away = available_counters(office, counters, now)
     in_service = []
     for counter in open_counters.values():
         ticket = office.ticket_at(counter)
@@ -59,12 +85,13 @@ def compute(office: Office, now: dt.datetime, counters: Mapping[str, Counter] | 
         in_service.append(InService(counter.id, office.candidate(ticket), since, started,
                                     remaining_after_current(ticket)))
     waiting = [Waiting(office.candidate(t), remaining_after_current(t)) for t in office.waiting()]
+    just_after = now + PHANTOM_DELAY  # behind every visit issued so far, whatever the tie-break
     phantoms = [
-        Waiting(Candidate(PHANTOM_PREFIX + band, band, lead_procedure(office, band), now, now))
+        Waiting(Candidate(PHANTOM_PREFIX + band, band, lead_procedure(office, band), just_after, just_after))
         for band in office.bands
     ]
     projection = project(now, open_counters, in_service, waiting + phantoms, office.policy, office.handling,
-                         walk_min=office.site.policy.walk_min)
+                         walk_min=office.site.policy.walk_min, away=away, queue_key=office.policy_key)
     tickets = {w.candidate.ticket_id: projection.estimate(w.candidate.ticket_id) or fallback(office, w.candidate.band)
                for w in waiting}
     bands = {band: projection.estimate(PHANTOM_PREFIX + band) or fallback(office, band) for band in office.bands}

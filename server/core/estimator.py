@@ -9,10 +9,12 @@ time's variability and narrows with the number of services it averages over.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import heapq
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .handling import HandlingTimes
@@ -69,13 +71,58 @@ def interval(minutes: float, cv: float, services: int) -> Estimate:
     return Estimate(minutes, minutes * math.exp(-Z80 * sigma), minutes * math.exp(Z80 * sigma))
 
 
+Entry = tuple[tuple[object, ...], int, Candidate, tuple[str, ...]]  # key, order, visit, steps after
+
+
 @dataclass(order=True)
 class _Busy:
     free_at: float  # minutes from now
     order: int
     counter: Server = field(compare=False)
     counter_id: str = field(compare=False)
-    visit: tuple[Candidate, tuple[str, ...]] | None = field(compare=False, default=None)
+    visit: tuple[Candidate, str, tuple[str, ...]] | None = field(compare=False, default=None)  # + procedure
+
+
+class _Pool:
+    """The visits waiting in the projection, as the policy sees them.
+
+    When the policy serves, within a band, the eligible visit with the least key (``key``, or the
+    policy's own ``queue_key``: true of both of ours, see ``Office.policy_key``), each band is kept
+    sorted and only its first eligible visit is shown to the policy, so a long queue costs little;
+    a single eligible visit is then the policy's choice without asking. Without a key the policy
+    sees every waiting visit.
+    """
+
+    def __init__(self, policy: Policy, key: Callable[[Candidate], tuple[object, ...]] | None) -> None:
+        self.policy = policy
+        self.key = key or getattr(policy, "queue_key", None)
+        self.bands: dict[str, list[Entry]] = {}
+        self.seq = 0
+
+    def add(self, candidate: Candidate, remaining: tuple[str, ...]) -> None:
+        self.seq += 1
+        key = tuple(self.key(candidate)) if self.key else (self.seq,)
+        bisect.insort(self.bands.setdefault(candidate.band, []), (key, self.seq, candidate, remaining))
+
+    def take(self, counter: Server, now: Callable[[], dt.datetime]) -> tuple[Candidate, tuple[str, ...]] | None:
+        """The visit the policy has ``counter`` call now, removed from the pool."""
+        shown: list[tuple[Candidate, list[Entry], int]] = []
+        for entries in self.bands.values():
+            for index, entry in enumerate(entries):
+                if counter.can_serve(entry[2].band, entry[2].procedure):
+                    shown.append((entry[2], entries, index))
+                    if self.key is not None:
+                        break
+        if not shown:
+            return None
+        if len(shown) == 1 and self.key is not None:
+            chosen: Candidate | None = shown[0][0]
+        else:
+            chosen = self.policy.choose(counter, [c for c, _, _ in shown], now())
+        if chosen is None:
+            return None
+        _, entries, index = next(item for item in shown if item[0] is chosen)
+        return chosen, entries.pop(index)[3]
 
 
 def project(
@@ -87,14 +134,32 @@ def project(
     handling: HandlingTimes,
     walk_min: float = 1.0,
     horizon_min: float = 480.0,
+    away: Mapping[str, tuple[float, float]] | None = None,
+    queue_key: Callable[[Candidate], tuple[object, ...]] | None = None,
 ) -> Projection:
-    """Replay ``policy`` forward over the open ``counters`` until every waiting visit is called."""
+    """Replay ``policy`` forward over the open ``counters`` until every waiting visit is called.
 
-    def minutes_at(offset: float) -> dt.datetime:
-        return now + dt.timedelta(minutes=offset)
+    ``away`` gives, per counter, a window (minutes from now) in which it calls nobody: a paused
+    counter until its expected return, an open one during its usual break still ahead today.
+    A step in hand is finished first; the visit's next step then waits for another counter.
+    """
+    away = away or {}
+    start_of_hour_min = now.minute + now.second / 60 + now.microsecond / 60e6
+    means: dict[tuple[str, int], float] = {}
+    t = 0.0
+
+    def now_plus_t() -> dt.datetime:
+        return now + dt.timedelta(minutes=t)
+
+    def hour_at(offset: float) -> int:
+        return (now.hour + int((start_of_hour_min + offset) // 60)) % 24
 
     def duration(procedure: str, offset: float) -> float:
-        return handling.mean(procedure, minutes_at(offset).hour)
+        key = (procedure, hour_at(offset))
+        mean = means.get(key)
+        if mean is None:
+            mean = means[key] = handling.mean(*key)
+        return mean
 
     heap: list[_Busy] = []
     for order, (counter_id, counter) in enumerate(counters.items()):
@@ -107,48 +172,57 @@ def project(
         elapsed = (now - service.busy_since).total_seconds() / 60
         expected = duration(service.candidate.procedure, 0.0) + (0 if service.started else walk_min)
         busy.free_at = max(expected - elapsed, min(1.0, expected / 4))
-        busy.visit = (service.candidate, service.remaining)
+        busy.visit = (service.candidate, service.candidate.procedure, service.remaining)
     heapq.heapify(heap)
 
-    pool: list[tuple[Candidate, tuple[str, ...], float]] = [
-        (w.candidate, w.remaining, 0.0) for w in waiting
-    ]
+    pool = _Pool(policy, queue_key)
+    for w in waiting:
+        pool.add(w.candidate, w.remaining)
+    idle: dict[str, _Busy] = {}  # counters with nobody to call, woken when a visit they can serve waits
     targets = {w.candidate.ticket_id for w in waiting}
     calls: dict[str, tuple[float, int]] = {}
     cvs: dict[str, float] = {}
     services = 0
+    rounds = max(len(counters), 1)
     while heap and len(calls) < len(targets):
         busy = heapq.heappop(heap)
         t = busy.free_at
         if t > horizon_min:
             break
+        window = away.get(busy.counter_id)
+        leaving = window is not None and window[0] <= t < window[1]
         if busy.visit is not None:  # the step in hand ends now
-            candidate, remaining = busy.visit
+            candidate, _, remaining = busy.visit
             busy.visit = None
             services += 1
             if remaining:
-                nxt = Candidate(candidate.ticket_id, candidate.band, remaining[0], candidate.issued_at,
-                                minutes_at(t), candidate.priority, True)
-                if busy.counter.can_serve(nxt.band, nxt.procedure):
-                    busy.free_at = t + duration(nxt.procedure, t)
-                    busy.visit = (nxt, remaining[1:])
+                following = remaining[0]
+                if not leaving and busy.counter.can_serve(candidate.band, following):
+                    busy.free_at = t + duration(following, t)
+                    busy.visit = (candidate, following, remaining[1:])
                     heapq.heappush(heap, busy)
                     continue
-                pool.append((nxt, remaining[1:], t))
-        ready = [c for c, _, at in pool if at <= t]
-        chosen = policy.choose(busy.counter, ready, minutes_at(t)) if ready else None
-        if chosen is None:
-            later = [at for c, _, at in pool if at > t and busy.counter.can_serve(c.band, c.procedure)]
-            if later:
-                busy.free_at = min(later)
-                heapq.heappush(heap, busy)
+                nxt = dataclasses.replace(candidate, procedure=following, queued_at=now_plus_t(), continuing=True)
+                pool.add(nxt, remaining[1:])
+                for counter_id, sleeper in list(idle.items()):
+                    if sleeper.counter.can_serve(nxt.band, nxt.procedure):
+                        del idle[counter_id]
+                        sleeper.free_at = t
+                        heapq.heappush(heap, sleeper)
+        if leaving:
+            assert window is not None
+            busy.free_at = window[1]
+            heapq.heappush(heap, busy)
             continue
-        index = next(i for i, (c, _, _) in enumerate(pool) if c is chosen)
-        _, remaining, _ = pool.pop(index)
+        taken = pool.take(busy.counter, now_plus_t)
+        if taken is None:
+            idle[busy.counter_id] = busy
+            continue
+        chosen, remaining = taken
         if chosen.ticket_id in targets and chosen.ticket_id not in calls:
-            calls[chosen.ticket_id] = (t, services // max(len(counters), 1) + 1)
-            cvs[chosen.ticket_id] = handling.cv(chosen.procedure, minutes_at(t).hour)
+            calls[chosen.ticket_id] = (t, services // rounds + 1)
+            cvs[chosen.ticket_id] = handling.cv(chosen.procedure, hour_at(t))
         busy.free_at = t + walk_min + duration(chosen.procedure, t)
-        busy.visit = (chosen, remaining)
+        busy.visit = (chosen, chosen.procedure, remaining)
         heapq.heappush(heap, busy)
     return Projection(calls, cvs, horizon_min)

@@ -1,12 +1,14 @@
-"""Handling times learned from the log, per procedure and hour of day, shrunk toward the prior.
+"""What the estimate learns from the log: handling times, and the counters' usual breaks.
 
-Times are modelled as lognormal. With few observations the estimate stays near the catalog's
-prior minutes; as observations accumulate it follows them (two levels: the procedure over the
-whole day, then the procedure in that hour).
+Handling times per procedure and hour of day are modelled as lognormal. With few observations
+the estimate stays near the catalog's prior minutes; as observations accumulate it follows them
+(two levels: the procedure over the whole day, then the procedure in that hour). Breaks: see
+``CounterBreaks``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -83,3 +85,81 @@ class HandlingTimes:
     def observations(self, procedure: str) -> int:
         stats = self._by_procedure.get(procedure)
         return stats.n if stats else 0
+
+
+BREAK_HISTORY_DAYS = 5  # the days a counter's usual break is learned from
+MAX_BREAK_MIN = 180.0  # a longer pause is not a break (closing, staff shortage)
+SAME_BREAK_MIN = 60.0  # a break today this close to the usual start is the usual break
+
+
+@dataclass(frozen=True)
+class Break:
+    day: dt.date
+    start_min: float  # minutes after midnight
+    length_min: float
+
+
+class CounterBreaks:
+    """When counters usually pause (lunch rotation) and for how long, learned from their state changes.
+
+    The estimate needs it twice: a paused counter comes back after its usual break, and an open
+    counter that has not yet had its usual break today will leave for it.
+    """
+
+    def __init__(self) -> None:
+        self._since: dict[str, dt.datetime] = {}
+        self._history: dict[str, list[Break]] = {}
+
+    def observe(self, counter_id: str, paused: bool, now: dt.datetime) -> None:
+        """A counter paused (``paused``) or opened again at ``now``."""
+        if paused:
+            self._since.setdefault(counter_id, now)
+            return
+        since = self._since.pop(counter_id, None)
+        if since is None or since.date() != now.date():
+            return
+        length = (now - since).total_seconds() / 60
+        if 0 < length <= MAX_BREAK_MIN:
+            history = self._history.setdefault(counter_id, [])
+            history.append(Break(since.date(), since.hour * 60 + since.minute + since.second / 60, length))
+            days = sorted({b.day for b in history})[-BREAK_HISTORY_DAYS:]
+            self._history[counter_id] = [b for b in history if b.day >= days[0]]
+
+    def _usual(self, counter_id: str, today: dt.date) -> Break | None:
+        past = [b for b in self._history.get(counter_id, []) if b.day < today]
+        days = {b.day for b in past}
+        if not days:
+            return None
+        first = [min((b for b in past if b.day == day), key=lambda b: b.start_min) for day in days]
+        if len(first) * 2 < min(len(days), BREAK_HISTORY_DAYS):
+            return None
+        return Break(today, _median([b.start_min for b in first]), _median([b.length_min for b in first]))
+
+    def paused_until(self, counter_id: str, now: dt.datetime) -> dt.datetime | None:
+        """When a paused counter is expected back; None when unknown (no break learned yet)."""
+        since = self._since.get(counter_id)
+        usual = self._usual(counter_id, now.date())
+        if since is None or usual is None:
+            return None
+        back = since + dt.timedelta(minutes=usual.length_min)
+        return back if back > now else now + dt.timedelta(minutes=1)
+
+    def upcoming(self, counter_id: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+        """The usual break still ahead today for an open counter, as (from, to)."""
+        usual = self._usual(counter_id, now.date())
+        if usual is None:
+            return None
+        taken_today = any(b.day == now.date() and abs(b.start_min - usual.start_min) < SAME_BREAK_MIN
+                          for b in self._history.get(counter_id, []))
+        if taken_today:
+            return None
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = midnight + dt.timedelta(minutes=usual.start_min)
+        end = start + dt.timedelta(minutes=usual.length_min)
+        return (start, end) if end > now else None
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

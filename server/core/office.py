@@ -18,7 +18,7 @@ from .counter import Counter, CounterState
 from .errors import conflict, invalid, not_found
 from .estimator import Estimate
 from .events import Event, EventKind
-from .handling import HandlingTimes
+from .handling import CounterBreaks, HandlingTimes
 from .issuing import IssueRequest
 from .policy import BalancedPolicy, Candidate, Policy
 from .site import SiteRules
@@ -51,6 +51,7 @@ class Office:
         self.policy: Policy = policy or BalancedPolicy(self.bands, site.policy.priority_credit_min)
         self.handling = handling or HandlingTimes({p.id: p.handling_min for p in catalog.procedures.values()})
         self.enforce_hours = enforce_hours
+        self.breaks = CounterBreaks()  # learned from counter state changes, for the estimate
         self.counters: dict[str, Counter] = {
             c.id: Counter(c.id, c.label, c.department, frozenset(c.skills), c.initial_state)
             for c in site.counters
@@ -335,6 +336,7 @@ class Office:
             if state is CounterState.CLOSED and counter.ticket_id is not None:
                 raise conflict("counter_busy_cannot_close", counter=counter.id)
             counter.state = state
+            self.breaks.observe(counter.id, state is not CounterState.OPEN, now)
             kind = {CounterState.OPEN: EventKind.COUNTER_OPENED, CounterState.PAUSED: EventKind.COUNTER_PAUSED,
                     CounterState.CLOSED: EventKind.COUNTER_CLOSED}[state]
             self._emit(kind, now, counter=counter)

@@ -107,6 +107,7 @@ class _Active:
     step_started: float = 0.0
     last_department: str | None = None
     called_before: bool = False
+    ticket_counter: str | None = None  # the counter the visit was last called to
 
 
 def static_rules(site: SiteRules, catalog: Catalog) -> SiteRules:
@@ -147,6 +148,7 @@ class Simulator:
         self.active: dict[str, _Active] = {}  # ticket id → visit in progress
         self.at_counter: dict[str, _Active] = {}
         self.down: dict[str, set[str]] = {cid: set() for cid in self.counter_order}
+        self.wake_all, self.woken = True, set[str]()
         self.records = [VisitRecord(v) for v in visits]
         self.ticket_records: list[TicketRecord] = []
         self.t = 0.0
@@ -207,6 +209,7 @@ class Simulator:
         assert isinstance(arg, _Active)
         active = arg
         ticket = self.office.issue(self._request(active), self.now)
+        self.wake_all = True
         active.record.tickets += 1
         active.queued_since = self.t
         active.last_department = None
@@ -235,9 +238,21 @@ class Simulator:
     # ----- counters
 
     def _dispatch(self) -> None:
+        """Free open counters call: all of them after a new visit waits, else only those just freed.
+
+        A counter that found nobody stays idle until something it could serve starts waiting, so
+        polling only these is the same as polling every counter after every event, and cheaper.
+        """
+        if self.wake_all:
+            candidates: list[str] | set[str] = self.counter_order
+        elif self.woken:
+            candidates = self.woken
+        else:
+            return
+        self.wake_all, self.woken = False, set()
         if not self.office.waiting():
             return
-        for cid in self.counter_order:
+        for cid in [c for c in self.counter_order if c in candidates] if isinstance(candidates, set) else candidates:
             counter = self.office.counters[cid]
             if counter.state is not CounterState.OPEN or counter.ticket_id is not None:
                 continue
@@ -249,6 +264,7 @@ class Simulator:
         active = self.active[ticket.id]
         active.record.wait_min += self.t - active.queued_since
         active.called_at = self.t
+        active.ticket_counter = cid
         self.at_counter[cid] = active
         assert active.ticket is not None
         if active.ticket.called_min is None:
@@ -299,6 +315,7 @@ class Simulator:
         del self.at_counter[cid]
         self._release(active)
         if ticket.status is TicketStatus.WAITING:  # needs another counter: waits again, keeping its place
+            self.wake_all = True
             active.queued_since = self.t
             active.last_department = None
             return
@@ -316,6 +333,8 @@ class Simulator:
 
     def _release(self, active: _Active) -> None:
         assert active.ticket is not None
+        if active.ticket_counter is not None:
+            self.woken.add(active.ticket_counter)
         self.baselines.on_release(active.ticket.queue, self.t - active.called_at)
 
     def _counter_down(self, arg: object) -> None:
@@ -329,10 +348,12 @@ class Simulator:
         self.down[cid].discard(reason)
         if not self.down[cid] and self.office.counters[cid].state is CounterState.PAUSED:
             self.office.update_counter(cid, self.now, state=CounterState.OPEN)
+            self.woken.add(cid)
 
     def _guide(self, _: object) -> None:
         """The floor guide looks at the suggestions and accepts the first one."""
         suggestions = self.office.suggestions(self.now)
         if suggestions and self.scenario.balanced.guide_accepts:
             self.office.accept_suggestion(suggestions[0].id, self.now)
+            self.wake_all = True
         self.office.take_changes()

@@ -81,7 +81,8 @@ class Population:
         rng = random.Random(f"{self.scenario.name}:{seed}:{day_index}")
         visits: list[Visit] = []
         for stream in self.scenario.streams:
-            for arrival in self._arrivals(rng, stream.per_day * self.scenario.volume):
+            for arrival in self._arrivals(rng, stream.per_day * self.scenario.volume
+                                                 * self.scenario.stream_volume.get(stream.id, 1.0)):
                 visits.append(self._visit(rng, stream, arrival, date, len(visits)))
         visits.sort(key=lambda v: (v.arrival_min, v.id))
         return visits

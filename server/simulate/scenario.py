@@ -113,9 +113,13 @@ class Outage(Model):
 class Scenario(Model):
     name: str
     description: str
+    base: str | None = None
+    """Another scenario this one starts from; its tables are merged key by key, lists replaced."""
     site: str = "chuo"
     first_day: dt.date
     volume: float = Field(1.0, gt=0)
+    stream_volume: dict[str, float] = {}
+    """Per stream id, a further multiplier of its ``per_day`` (e.g. moves in the March–April peak)."""
     hourly_profile: dict[str, float]
     """Relative arrival rate per clock hour ("8" = 8:00–9:00), cut to reception hours."""
     streams: list[Stream]
@@ -139,12 +143,33 @@ def scenario_ids(config_dir: Path) -> list[str]:
     return sorted(p.stem for p in (config_dir / "scenarios").glob("*.toml"))
 
 
-def load_scenario(config_dir: Path, name: str) -> Scenario:
+def merged(base: dict[str, object], override: dict[str, object]) -> dict[str, object]:
+    result = dict(base)
+    for key, value in override.items():
+        current = result.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            result[key] = merged(current, value)
+        else:
+            result[key] = value
+    return result
+
+
+def _raw(config_dir: Path, name: str, seen: tuple[str, ...] = ()) -> dict[str, object]:
     path = config_dir / "scenarios" / f"{name}.toml"
     if not path.exists():
         known = ", ".join(scenario_ids(config_dir)) or "none"
         raise ConfigError([f"scenarios/{name}.toml: no such scenario (known: {known})"])
     data = _read_toml(path, config_dir)
+    base = data.get("base")
+    if isinstance(base, str):
+        if base in seen or base == name:
+            raise ConfigError([f"scenarios/{name}.toml: base: '{base}' leads back to itself"])
+        data = merged(_raw(config_dir, base, (*seen, name)), data)
+    return data
+
+
+def load_scenario(config_dir: Path, name: str) -> Scenario:
+    data = _raw(config_dir, name)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
