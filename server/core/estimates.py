@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .counter import Counter, CounterState
@@ -30,6 +30,8 @@ class Estimates:
     version: int
     tickets: Mapping[str, Estimate]
     bands: Mapping[str, Estimate]  # what a visit issued now in that band would wait
+    # per band, the projection behind ``bands``: minutes, services averaged over, handling cv
+    projected: Mapping[str, tuple[float, int, float]] = field(default_factory=dict)
 
 
 def lead_procedure(office: Office, band: str) -> str:
@@ -95,7 +97,9 @@ def compute(office: Office, now: dt.datetime, counters: Mapping[str, Counter] | 
     tickets = {w.candidate.ticket_id: projection.estimate(w.candidate.ticket_id) or fallback(office, w.candidate.band)
                for w in waiting}
     bands = {band: projection.estimate(PHANTOM_PREFIX + band) or fallback(office, band) for band in office.bands}
-    return Estimates(now, office.version, tickets, bands)
+    projected = {band: (*projection.calls[PHANTOM_PREFIX + band], projection.cv.get(PHANTOM_PREFIX + band, 0.6))
+                 for band in office.bands if PHANTOM_PREFIX + band in projection.calls}
+    return Estimates(now, office.version, tickets, bands, projected)
 
 
 def shifted(estimate: Estimate, minutes: float) -> Estimate:
@@ -113,6 +117,7 @@ def for_ticket(office: Office, estimates: Estimates, ticket: Ticket, now: dt.dat
     if ticket.status is not TicketStatus.WAITING:
         return Estimate(0.0, 0.0, 0.0)
     base = shifted(estimates.bands[ticket.band], age_min)
+    projected = estimates.projected.get(ticket.band)
     mine = office.candidate(ticket)
     key = office.policy_key
     newer_ahead = [
@@ -120,10 +125,10 @@ def for_ticket(office: Office, estimates: Estimates, ticket: Ticket, now: dt.dat
         if t.band == ticket.band and t.id != ticket.id and t.id not in estimates.tickets
         and key(office.candidate(t)) < key(mine)
     ]
-    if not newer_ahead:
+    if not newer_ahead or projected is None:
         return base
     servers = sum(1 for c in office.counters.values()
                   if c.state is CounterState.OPEN and c.can_serve(ticket.band, ticket.procedure)) or 1
     extra = sum(office.handling.mean(t.procedure, now.hour) for t in newer_ahead) / servers
-    return interval(base.minutes + extra, office.handling.cv(ticket.procedure, now.hour),
-                    max(1, len(newer_ahead) // servers))
+    minutes, services, cv = projected
+    return interval(max(minutes - age_min, 0.0) + extra, cv, services + len(newer_ahead) // servers)

@@ -21,7 +21,18 @@ from .handling import HandlingTimes
 from .policy import Candidate, Policy, Server
 
 Z80 = 1.2816  # two-sided 80%: 10% in each tail
-MIN_REL_SPREAD = 0.15  # even a certain-looking estimate is never exact
+# How far the real wait strays from the projection. A wait is the sum of the handling times of
+# the visits called before it, spread over the counters: its spread grows like the square root of
+# its length, cv·√(wait·m) with m the minutes between two calls (a few minutes at a busy office:
+# SPREAD_SCALE_MIN). On top, what no projection foresees (a counter down, the guide moving staff,
+# a resident who left) grows with the wait itself (SYSTEMATIC_REL). Both measured in simulation
+# (docs/simulation.md).
+SPREAD_SCALE_MIN = 3.0
+SYSTEMATIC_REL = 0.06
+# DESIGN §3 counts a visit called more than 5 minutes after its estimate as an underestimate. The
+# published minutes are the projection raised just enough that about one visit in ten is
+# (the interval's upper bound is the 90% point): nothing is added to short, certain waits.
+UNDERESTIMATE_TOLERANCE_MIN = 5.0
 PHANTOM_PREFIX = "~phantom:"  # "~" sorts after every ticket id: a phantom never overtakes a real visit
 
 
@@ -64,11 +75,12 @@ class Projection:
 
 
 def interval(minutes: float, cv: float, services: int) -> Estimate:
+    """The published estimate for a projected wait of ``minutes`` (``services``: calls averaged over)."""
     if minutes <= 0:
         return Estimate(0.0, 0.0, 0.0)
-    rel = max(cv / math.sqrt(max(services, 1)), MIN_REL_SPREAD)
-    sigma = math.sqrt(math.log(1 + rel**2))
-    return Estimate(minutes, minutes * math.exp(-Z80 * sigma), minutes * math.exp(Z80 * sigma))
+    spread = math.sqrt(cv**2 * SPREAD_SCALE_MIN * minutes + (SYSTEMATIC_REL * minutes) ** 2)
+    high = minutes + Z80 * spread
+    return Estimate(max(minutes, high - UNDERESTIMATE_TOLERANCE_MIN), max(minutes - Z80 * spread, 0.0), high)
 
 
 Entry = tuple[tuple[object, ...], int, Candidate, tuple[str, ...]]  # key, order, visit, steps after

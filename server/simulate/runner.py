@@ -44,11 +44,15 @@ def service_days(first: dt.date, count: int) -> list[dt.date]:
 
 
 def run(site: SiteRules, catalog: Catalog, scenario: Scenario, policies: Iterable[PolicyName], seeds: Iterable[int],
-        days: int, *, measure_estimates: bool = True,
+        days: int, *, warmup_days: int = 1, measure_estimates: bool = True,
         progress: Callable[[int], None] | None = None) -> dict[PolicyName, RunResult]:
-    """Every policy on the same residents: each seed draws its days once, each policy replays them."""
+    """Every policy on the same residents: each seed draws its days once, each policy replays them.
+
+    The first ``warmup_days`` are simulated but not kept: a server that has run for a while has
+    learned its handling times and its counters' breaks, and that is the state to measure.
+    """
     population = Population(scenario, site, catalog)
-    dates = service_days(scenario.first_day, days)
+    dates = service_days(scenario.first_day, days + warmup_days)
     results = {policy: RunResult(scenario, policy) for policy in policies}
     for seed in seeds:
         visits_by_day = [population.day(seed, index, date) for index, date in enumerate(dates)]
@@ -57,7 +61,9 @@ def run(site: SiteRules, catalog: Catalog, scenario: Scenario, policies: Iterabl
             simulator = Simulator(site, catalog, scenario, policy, measure_estimates=measure_estimates)
             seed_run = SeedRun(seed, [])
             for index, (date, visits) in enumerate(zip(dates, visits_by_day, strict=True)):
-                seed_run.days.append(simulator.run_day(visits, date, seed, index))
+                day = simulator.run_day(visits, date, seed, index)
+                if index >= warmup_days:
+                    seed_run.days.append(day)
                 if progress:
                     progress(1)
             result.runs.append(seed_run)
