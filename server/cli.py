@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "madoguchi.hardware.cli",
     "madoguchi.kiosk.cli",
     "madoguchi.display.cli",
+    "madoguchi.server.simulate.cli",
 )
 
 

@@ -1,0 +1,136 @@
+"""Markdown tables of a simulation run: stay, where it went, waits per band, estimate accuracy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+from . import measures
+from .engine import PolicyName
+from .runner import RunResult
+
+SURVEY_COHORT = "転入 (3 departments)"
+CITY_STATIC_MIN = 129.0  # the city's R6 survey: 転入 across 区民課, 福祉課, 保健子ども課, today
+CITY_TARGET_MIN = 79.0  # the city's target with the one-stop counter
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def pct(value: float) -> str:
+    return "–" if math.isnan(value) else f"{100 * value:.0f}%"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def stay_table(results: Mapping[PolicyName, RunResult]) -> str:
+    rows = []
+    for cohort_name, cohort in measures.COHORTS.items():
+        for policy, result in results.items():
+            by_seed = measures.stays_by_seed(result, cohort)
+            pooled = [x for s in by_seed for x in s]
+            mean, half = measures.mean_ci(by_seed)
+            rows.append([cohort_name, policy, str(len(pooled)), f"{fmt(mean)} ± {fmt(half)}",
+                         fmt(measures.quantile(pooled, 0.9))])
+    return table(["visits", "policy", "n", "mean stay min (95% CI)", "p90 stay min"], rows)
+
+
+def ratio_table(results: Mapping[PolicyName, RunResult]) -> str:
+    if not {"balanced", "static"} <= set(results):
+        return ""
+    rows = []
+    for cohort_name, cohort in measures.COHORTS.items():
+        balanced = measures.stays_by_seed(results["balanced"], cohort)
+        static = measures.stays_by_seed(results["static"], cohort)
+        for label, statistic in (("mean", measures.mean), ("p90", _p90)):
+            r = measures.bootstrap_ratio(balanced, static, statistic)
+            rows.append([cohort_name, label, fmt(r.value, 2), f"{fmt(r.low, 2)} – {fmt(r.high, 2)}"])
+    return table(["visits", "stay", "balanced / static", "95% CI (bootstrap over seeds)"], rows)
+
+
+def _p90(values: Sequence[float]) -> float:
+    return measures.quantile(values, 0.9)
+
+
+def split_table(results: Mapping[PolicyName, RunResult], cohort_name: str = SURVEY_COHORT) -> str:
+    cohort = measures.COHORTS[cohort_name]
+    rows = []
+    for policy, result in results.items():
+        s = measures.split(result, cohort)
+        rows.append([policy, str(s.n), fmt(s.stay), fmt(s.forms), fmt(s.wait), fmt(s.walk), fmt(s.handling)])
+    return table(["policy", "n", "stay", "forms / kiosk", "waiting", "walking", "handling"], rows)
+
+
+def band_table(results: Mapping[PolicyName, RunResult], targets: Mapping[str, float]) -> str:
+    rows = []
+    for policy, result in results.items():
+        for band, waits in sorted(measures.band_waits(result).items()):
+            target = targets.get(band, math.nan)
+            over = sum(w > target for w in waits) / len(waits) if waits else math.nan
+            p90 = measures.quantile(waits, 0.9)
+            rows.append([policy, band, str(len(waits)), fmt(measures.mean(waits)), fmt(p90), fmt(target, 0),
+                         "yes" if p90 <= target else "no", pct(over)])
+    return table(["policy", "band", "tickets", "mean wait", "p90 wait", "target", "p90 ≤ target",
+                  "tickets over target"], rows)
+
+
+def accuracy_table(result: RunResult, predicate: Callable[[measures.TicketRecord], bool] = lambda t: True) -> str:
+    found = measures.accuracy(result, predicate)
+    ours = found["project"].mae
+    rows = []
+    for name, a in found.items():
+        ratio = "1.00" if name == "project" else fmt(ours / a.mae, 2) if a.mae else "–"
+        rows.append([name, str(a.n), fmt(a.mae, 2), ratio, pct(a.under_share), pct(a.coverage)])
+    return table(["predictor", "tickets", "MAE min", "project MAE ÷ this", "under by > 5 min",
+                  "80% interval coverage"], rows)
+
+
+def outcome_table(results: Mapping[PolicyName, RunResult]) -> str:
+    rows = []
+    for policy, result in results.items():
+        counts: dict[str, int] = {}
+        for v in measures.visits(result):
+            counts[v.outcome] = counts.get(v.outcome, 0) + 1
+        total = sum(counts.values())
+        rate = result.site_days / result.seconds * 60 if result.seconds else math.nan
+        rows.append([policy, str(total), str(counts.get("done", 0)), str(counts.get("no_show", 0)),
+                     str(counts.get("open", 0)), fmt(rate, 0)])
+    return table(["policy", "arrivals", "served", "no-show", "open at close", "site-days / min"], rows)
+
+
+def scenario_report(results: Mapping[PolicyName, RunResult], targets: Mapping[str, float], command: str,
+                    plots: Sequence[str] = ()) -> str:
+    first = next(iter(results.values()))
+    scenario = first.scenario
+    seeds = len(first.runs)
+    days = len(first.runs[0].days) if first.runs else 0
+    parts = [
+        f"## Scenario `{scenario.name}` — {scenario.description}",
+        f"`{command}` — {seeds} seeds × {days} days (after a warm-up day), site {scenario.site}.",
+        "### Stay time (arrival to leaving)", stay_table(results),
+    ]
+    ratios = ratio_table(results)
+    if ratios:
+        parts += ["### Balanced ÷ static, same residents", ratios]
+    parts += [
+        f"### Where the {SURVEY_COHORT} visit's time goes (mean minutes)", split_table(results),
+        "### Waits per band (issue to first call, minutes)", band_table(results, targets),
+    ]
+    for policy, result in results.items():
+        parts += [f"### Estimate accuracy at issue, {policy} policy", accuracy_table(result),
+                  "Among tickets that had to wait (projected wait > 0):",
+                  accuracy_table(result, lambda t: t.estimate is not None and t.estimate.minutes > 0)]
+    parts += ["### Outcomes and speed", outcome_table(results)]
+    parts += [f"![{p}]({p})" for p in plots]
+    return "\n\n".join(parts) + "\n"
+
+
+def survey_check(static: RunResult) -> tuple[float, float, bool]:
+    """The static 転入 (3 departments) mean stay, its 95% CI half-width, and whether it is 129 ± 10%."""
+    mean, half = measures.mean_ci(measures.stays_by_seed(static, measures.COHORTS[SURVEY_COHORT]))
+    return mean, half, abs(mean - CITY_STATIC_MIN) <= 0.1 * CITY_STATIC_MIN
