@@ -235,6 +235,8 @@ class PolicyConfig(Model):
     """How many minutes of waiting a priority flag is worth (the bound on overtaking)."""
     walk_min: float = Field(1.0, ge=0, le=15)
     """Minutes from a call to the resident sitting at the counter."""
+    aging_factor: float = Field(2.0, ge=0, le=20)
+    """Weight of a band's time without any call, so a flooded band cannot starve the others."""
 
 
 class SiteConfig(Model):

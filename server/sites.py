@@ -69,7 +69,8 @@ def site_rules_from(site: SiteConfig, catalog: CatalogConfig) -> SiteRules:
         opens_at=site.hours.open,
         closes_at=site.hours.close,
         service_from=site.service_from,
-        policy=PolicyRules(site.policy.priority_credit_min, site.policy.walk_min),
+        policy=PolicyRules(priority_credit_min=site.policy.priority_credit_min, walk_min=site.policy.walk_min,
+                           aging_factor=site.policy.aging_factor),
     )
 
 

@@ -48,7 +48,8 @@ class Office:
         self.catalog = catalog
         self.ids = ids
         self.bands: dict[str, Band] = {b.id: b for b in site.bands}
-        self.policy: Policy = policy or BalancedPolicy(self.bands, site.policy.priority_credit_min)
+        self.policy: Policy = policy or BalancedPolicy(self.bands, site.policy.priority_credit_min,
+                                                       site.policy.aging_factor)
         self.handling = handling or HandlingTimes({p.id: p.handling_min for p in catalog.procedures.values()})
         self.enforce_hours = enforce_hours
         self.breaks = CounterBreaks()  # learned from counter state changes, for the estimate
@@ -67,7 +68,8 @@ class Office:
         self._touched_counters: set[str] = set()
         self._numbers_touched = False
         self._estimates: estimates.Estimates | None = None
-        self.last_called: dict[str, str] = {}
+        self.last_called: dict[str, str] = {}  # display number of each band's latest call
+        self.band_last_called: dict[str, dt.datetime] = {}  # time of each band's latest call
         self._suggested: set[str] = set()
 
     # ----- restore and changes (for the storage adapter)
@@ -84,6 +86,7 @@ class Office:
             self._index(ticket)
             if ticket.called_at is not None:
                 self.last_called[ticket.band] = ticket.display_number
+                self.band_last_called[ticket.band] = ticket.called_at
         self._touched_tickets.clear()
 
     def take_changes(self) -> Changes:
@@ -121,7 +124,8 @@ class Office:
 
     def candidate(self, ticket: Ticket) -> Candidate:
         return Candidate(ticket.id, ticket.band, ticket.procedure, ticket.issued_at,
-                         ticket.queued_at or ticket.issued_at, bool(ticket.priority), ticket.continuing)
+                         ticket.queued_at or ticket.issued_at, bool(ticket.priority), ticket.continuing,
+                         ticket.number)
 
     def candidates(self) -> list[Candidate]:
         return [self.candidate(t) for t in self._waiting.values()]
@@ -129,7 +133,7 @@ class Office:
     def policy_key(self, candidate: Candidate) -> tuple[object, ...]:
         """The policy's order within a band (visit start, priority credit); arrival order otherwise."""
         key = getattr(self.policy, "queue_key", None)
-        return tuple(key(candidate)) if key else (candidate.queued_at, True, candidate.ticket_id)
+        return tuple(key(candidate)) if key else (candidate.queued_at, True, candidate.number, candidate.ticket_id)
 
     def position(self, ticket: Ticket) -> int:
         """1 for the next of its band, 0 when no longer waiting."""
@@ -197,7 +201,7 @@ class Office:
     def call_next(self, counter_id: str, now: dt.datetime) -> Ticket | None:
         """Call whom the policy chooses for this counter; None when nobody waits for its skills."""
         counter = self._free_open_counter(counter_id)
-        chosen = self.policy.choose(counter, self.candidates(), now)
+        chosen = self.policy.choose(counter, self.candidates(), now, self.band_last_called)
         if chosen is None:
             return None
         ticket = self.tickets[chosen.ticket_id]
@@ -308,6 +312,7 @@ class Office:
         counter.ticket_id = ticket.id
         self._set_status(ticket, TicketStatus.CALLED)
         self.last_called[ticket.band] = ticket.display_number
+        self.band_last_called[ticket.band] = now
         self._emit(EventKind.CALLED, now, ticket, counter, data)
 
     def _start_step(self, ticket: Ticket, counter: Counter, now: dt.datetime) -> None:
@@ -384,6 +389,7 @@ class Office:
         self._numbers_touched = True
         self.tickets = {tid: t for tid, t in self.tickets.items() if t.is_open}
         self.last_called.clear()
+        self.band_last_called.clear()
 
     def end_day(self, now: dt.datetime) -> list[Ticket]:
         """Cancel every open visit (day end); their card data is erased with them."""

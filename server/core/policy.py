@@ -1,10 +1,16 @@
 """Who is called next: a pure function of the waiting visits, the counter and the time.
 
-``BalancedPolicy`` is the one of DESIGN §3: the band furthest behind its target first (the ratio
-of its head's wait to the target grows with time, so no band starves), FIFO by visit start within
-a band (a continuing visit keeps its place and is never sent to the back), flagged priority moving
-ahead by at most ``priority_credit_min`` minutes. ``StaticFifoPolicy`` is today's practice, the
-baseline: each counter serves whoever has waited longest at its own queue.
+``BalancedPolicy`` is the one of DESIGN §3: the band furthest behind its target first, FIFO by
+visit start within a band (a continuing visit keeps its place and is never sent to the back),
+flagged priority moving ahead by at most ``priority_credit_min`` minutes.
+
+"Furthest behind" is the head's wait over the band's target, with aging: the time the band has
+gone without a call (while someone waited in it) counts ``aging_factor`` times more. Without aging
+a flooded band starves the others: its head, older than any newcomer elsewhere, keeps the highest
+ratio for as long as the flood lasts (see tests/unit/test_policy_properties.py).
+
+``StaticFifoPolicy`` is today's practice, the baseline: each counter serves whoever has waited
+longest at its own queue.
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ class Server(Protocol):
 
 
 class Policy(Protocol):
-    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime) -> Candidate | None:
+    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime,
+               last_called: Mapping[str, dt.datetime] | None = None) -> Candidate | None:
+        """The visit ``counter`` calls now; ``last_called`` is each band's latest call time."""
         ...
 
 
@@ -46,6 +54,7 @@ class Policy(Protocol):
 class BalancedPolicy:
     bands: Mapping[str, Band]
     priority_credit_min: float = 10.0
+    aging_factor: float = 2.0
 
     def queue_key(self, candidate: Candidate) -> tuple[dt.datetime, bool, int, str]:
         """Order within a band: visit start, minus the priority credit; mid-plan visits win ties."""
@@ -54,10 +63,14 @@ class BalancedPolicy:
             key -= dt.timedelta(minutes=self.priority_credit_min)
         return key, not candidate.continuing, candidate.number, candidate.ticket_id
 
-    def urgency(self, head: Candidate, now: dt.datetime) -> float:
-        """How far the band is behind its target: the head's wait over the target wait."""
-        waited_min = (now - self.queue_key(head)[0]).total_seconds() / 60
-        return waited_min / self.bands[head.band].target_wait_min
+    def urgency(self, head: Candidate, now: dt.datetime, last_called: dt.datetime | None = None) -> float:
+        """How far the band is behind its target: the head's wait, plus the band's time without a
+        call weighted by the aging factor, over the target wait."""
+        since = self.queue_key(head)[0]
+        waited_min = (now - since).total_seconds() / 60
+        unserved_from = max(last_called, since) if last_called is not None else since
+        unserved_min = max((now - unserved_from).total_seconds() / 60, 0.0)
+        return (waited_min + self.aging_factor * unserved_min) / self.bands[head.band].target_wait_min
 
     def heads(self, counter: Server, candidates: Iterable[Candidate]) -> dict[str, Candidate]:
         """The first visit of each band that ``counter`` can serve."""
@@ -70,18 +83,22 @@ class BalancedPolicy:
                 heads[candidate.band] = candidate
         return heads
 
-    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime) -> Candidate | None:
+    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime,
+               last_called: Mapping[str, dt.datetime] | None = None) -> Candidate | None:
         heads = self.heads(counter, candidates)
         if not heads:
             return None
-        return max(heads.values(), key=lambda head: (self.urgency(head, now), head.continuing))
+        called = last_called or {}
+        return max(heads.values(), key=lambda head: (self.urgency(head, now, called.get(head.band)),
+                                                     head.continuing))
 
 
 @dataclass(frozen=True)
 class StaticFifoPolicy:
     """Baseline: each counter serves its own queue in order of arrival at that queue."""
 
-    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime) -> Candidate | None:
+    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime,
+               last_called: Mapping[str, dt.datetime] | None = None) -> Candidate | None:
         eligible = [c for c in candidates if counter.can_serve(c.band, c.procedure)]
         if not eligible:
             return None

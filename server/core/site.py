@@ -21,6 +21,7 @@ class CounterSpec:
 @dataclass(frozen=True)
 class PolicyRules:
     priority_credit_min: float = 10.0  # how far a flagged visit may move ahead, in minutes of waiting
+    aging_factor: float = 2.0  # weight of a band's time without a call (starvation guard)
     walk_min: float = 1.0  # from call to start at the counter
 
 

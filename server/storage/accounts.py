@@ -36,6 +36,11 @@ class Principal:
     is_device: bool
 
 
+def _utc(moment: dt.datetime) -> str:
+    """Expiry times are compared as text: always written in UTC so the comparison is right."""
+    return moment.astimezone(dt.UTC).isoformat()
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -87,9 +92,9 @@ class Accounts:
     def open_session(self, username: str, now: dt.datetime, ttl: dt.timedelta) -> str:
         token = new_token()
         with transaction(self.conn):
-            self.conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
+            self.conn.execute("DELETE FROM sessions WHERE expires_at < ?", (_utc(now),))
             self.conn.execute("INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)",
-                              (token_hash(token), username, (now + ttl).isoformat()))
+                              (token_hash(token), username, _utc(now + ttl)))
         return token
 
     def close_session(self, token: str) -> None:
@@ -126,7 +131,7 @@ class Accounts:
             return Principal(row[0], row[1], True)
         row = self.conn.execute(
             "SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username "
-            "WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0", (digest, now.isoformat())).fetchone()
+            "WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0", (digest, _utc(now))).fetchone()
         if row:
             return Principal(row[0], row[1], False)
         return None
