@@ -15,7 +15,7 @@ import datetime as dt
 import heapq
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .handling import HandlingTimes
 from .policy import Candidate, Policy, Server
@@ -86,55 +86,80 @@ def interval(minutes: float, cv: float, services: int) -> Estimate:
 Entry = tuple[tuple[object, ...], int, Candidate, tuple[str, ...]]  # key, order, visit, steps after
 
 
-@dataclass(order=True)
 class _Busy:
-    free_at: float  # minutes from now
-    order: int
-    counter: Server = field(compare=False)
-    counter_id: str = field(compare=False)
-    visit: tuple[Candidate, str, tuple[str, ...]] | None = field(compare=False, default=None)  # + procedure
+    """A counter in the projection: when it is next free and the visit it holds until then."""
+
+    __slots__ = ("counter", "counter_id", "free_at", "order", "visit")
+
+    def __init__(self, order: int, counter: Server, counter_id: str) -> None:
+        self.free_at = 0.0  # minutes from now
+        self.order = order
+        self.counter = counter
+        self.counter_id = counter_id
+        self.visit: tuple[Candidate, str, tuple[str, ...]] | None = None  # the visit, its procedure, steps after
+
+    def entry(self) -> tuple[float, int, _Busy]:
+        return self.free_at, self.order, self
 
 
 class _Pool:
     """The visits waiting in the projection, as the policy sees them.
 
     When the policy serves, within a band, the eligible visit with the least key (``key``, or the
-    policy's own ``queue_key``: true of both of ours, see ``Office.policy_key``), each band is kept
-    sorted and only its first eligible visit is shown to the policy, so a long queue costs little;
-    a single eligible visit is then the policy's choice without asking. Without a key the policy
-    sees every waiting visit.
+    policy's own ``queue_key``: true of both of ours, see ``Office.policy_key``), visits are kept
+    sorted in groups of one band and procedure, and a counter is shown, per band, only the first
+    visit of the groups it can serve: a long queue then costs little, and a single eligible visit
+    is the policy's choice without asking. Without a key the policy sees every waiting visit.
     """
 
     def __init__(self, policy: Policy, key: Callable[[Candidate], tuple[object, ...]] | None) -> None:
         self.policy = policy
         self.key = key or getattr(policy, "queue_key", None)
-        self.bands: dict[str, list[Entry]] = {}
+        self.groups: dict[tuple[str, str], list[Entry]] = {}
+        self.serves: dict[tuple[str, tuple[str, str]], bool] = {}  # (counter id, group) → can serve
         self.seq = 0
 
     def add(self, candidate: Candidate, remaining: tuple[str, ...]) -> None:
         self.seq += 1
         key = tuple(self.key(candidate)) if self.key else (self.seq,)
-        bisect.insort(self.bands.setdefault(candidate.band, []), (key, self.seq, candidate, remaining))
+        group = (candidate.band, candidate.procedure) if self.key else ("", "")
+        bisect.insort(self.groups.setdefault(group, []), (key, self.seq, candidate, remaining))
 
-    def take(self, counter: Server, now: Callable[[], dt.datetime]) -> tuple[Candidate, tuple[str, ...]] | None:
+    def _can_serve(self, counter_id: str, counter: Server, group: tuple[str, str], candidate: Candidate) -> bool:
+        known = self.serves.get((counter_id, group))
+        if known is None:
+            known = self.serves[(counter_id, group)] = counter.can_serve(group[0], group[1])
+        return known
+
+    def take(self, counter_id: str, counter: Server,
+             now: Callable[[], dt.datetime]) -> tuple[Candidate, tuple[str, ...]] | None:
         """The visit the policy has ``counter`` call now, removed from the pool."""
-        shown: list[tuple[Candidate, list[Entry], int]] = []
-        for entries in self.bands.values():
-            for index, entry in enumerate(entries):
-                if counter.can_serve(entry[2].band, entry[2].procedure):
-                    shown.append((entry[2], entries, index))
-                    if self.key is not None:
-                        break
-        if not shown:
+        if self.key is None:
+            entries = self.groups.get(("", ""), [])
+            eligible = [e[2] for e in entries if counter.can_serve(e[2].band, e[2].procedure)]
+            picked = self.policy.choose(counter, eligible, now()) if eligible else None
+            if picked is None:
+                return None
+            index = next(i for i, e in enumerate(entries) if e[2] is picked)
+            return picked, entries.pop(index)[3]
+        heads: dict[str, list[Entry]] = {}  # band → the group whose first visit leads the band
+        for group, entries in self.groups.items():
+            if entries and self._can_serve(counter_id, counter, group, entries[0][2]):
+                best = heads.get(group[0])
+                if best is None or entries[0] < best[0]:
+                    heads[group[0]] = entries
+        if not heads:
             return None
-        if len(shown) == 1 and self.key is not None:
-            chosen: Candidate | None = shown[0][0]
+        if len(heads) == 1:
+            entries = next(iter(heads.values()))
+            chosen: Candidate | None = entries[0][2]
         else:
-            chosen = self.policy.choose(counter, [c for c, _, _ in shown], now())
-        if chosen is None:
-            return None
-        _, entries, index = next(item for item in shown if item[0] is chosen)
-        return chosen, entries.pop(index)[3]
+            chosen = self.policy.choose(counter, [e[0][2] for e in heads.values()], now())
+            if chosen is None:
+                return None
+            entries = heads[chosen.band]
+        entry = entries.pop(0)
+        return entry[2], entry[3]
 
 
 def project(
@@ -158,6 +183,7 @@ def project(
     away = away or {}
     start_of_hour_min = now.minute + now.second / 60 + now.microsecond / 60e6
     means: dict[tuple[str, int], float] = {}
+    cvs_by_key: dict[tuple[str, int], float] = {}
     t = 0.0
 
     def now_plus_t() -> dt.datetime:
@@ -173,10 +199,15 @@ def project(
             mean = means[key] = handling.mean(*key)
         return mean
 
-    heap: list[_Busy] = []
-    for order, (counter_id, counter) in enumerate(counters.items()):
-        heap.append(_Busy(0.0, order, counter, counter_id))
-    busy_by_id = {b.counter_id: b for b in heap}
+    def variability(procedure: str, offset: float) -> float:
+        key = (procedure, hour_at(offset))
+        cv = cvs_by_key.get(key)
+        if cv is None:
+            cv = cvs_by_key[key] = handling.cv(*key)
+        return cv
+
+    counters_busy = [_Busy(order, counter, counter_id) for order, (counter_id, counter) in enumerate(counters.items())]
+    busy_by_id = {b.counter_id: b for b in counters_busy}
     for service in in_service:
         busy = busy_by_id.get(service.counter_id)
         if busy is None:
@@ -185,6 +216,7 @@ def project(
         expected = duration(service.candidate.procedure, 0.0) + (0 if service.started else walk_min)
         busy.free_at = max(expected - elapsed, min(1.0, expected / 4))
         busy.visit = (service.candidate, service.candidate.procedure, service.remaining)
+    heap = [b.entry() for b in counters_busy]
     heapq.heapify(heap)
 
     pool = _Pool(policy, queue_key)
@@ -197,8 +229,7 @@ def project(
     services = 0
     rounds = max(len(counters), 1)
     while heap and len(calls) < len(targets):
-        busy = heapq.heappop(heap)
-        t = busy.free_at
+        t, _, busy = heapq.heappop(heap)
         if t > horizon_min:
             break
         window = away.get(busy.counter_id)
@@ -212,7 +243,7 @@ def project(
                 if not leaving and busy.counter.can_serve(candidate.band, following):
                     busy.free_at = t + duration(following, t)
                     busy.visit = (candidate, following, remaining[1:])
-                    heapq.heappush(heap, busy)
+                    heapq.heappush(heap, busy.entry())
                     continue
                 nxt = dataclasses.replace(candidate, procedure=following, queued_at=now_plus_t(), continuing=True)
                 pool.add(nxt, remaining[1:])
@@ -220,21 +251,21 @@ def project(
                     if sleeper.counter.can_serve(nxt.band, nxt.procedure):
                         del idle[counter_id]
                         sleeper.free_at = t
-                        heapq.heappush(heap, sleeper)
+                        heapq.heappush(heap, sleeper.entry())
         if leaving:
             assert window is not None
             busy.free_at = window[1]
-            heapq.heappush(heap, busy)
+            heapq.heappush(heap, busy.entry())
             continue
-        taken = pool.take(busy.counter, now_plus_t)
+        taken = pool.take(busy.counter_id, busy.counter, now_plus_t)
         if taken is None:
             idle[busy.counter_id] = busy
             continue
         chosen, remaining = taken
         if chosen.ticket_id in targets and chosen.ticket_id not in calls:
             calls[chosen.ticket_id] = (t, services // rounds + 1)
-            cvs[chosen.ticket_id] = handling.cv(chosen.procedure, hour_at(t))
+            cvs[chosen.ticket_id] = variability(chosen.procedure, t)
         busy.free_at = t + walk_min + duration(chosen.procedure, t)
         busy.visit = (chosen, chosen.procedure, remaining)
-        heapq.heappush(heap, busy)
+        heapq.heappush(heap, busy.entry())
     return Projection(calls, cvs, horizon_min)

@@ -109,9 +109,11 @@ class CounterBreaks:
     def __init__(self) -> None:
         self._since: dict[str, dt.datetime] = {}
         self._history: dict[str, list[Break]] = {}
+        self._usual_cache: dict[tuple[str, dt.date], Break | None] = {}
 
     def observe(self, counter_id: str, paused: bool, now: dt.datetime) -> None:
         """A counter paused (``paused``) or opened again at ``now``."""
+        self._usual_cache.clear()
         if paused:
             self._since.setdefault(counter_id, now)
             return
@@ -126,6 +128,12 @@ class CounterBreaks:
             self._history[counter_id] = [b for b in history if b.day >= days[0]]
 
     def _usual(self, counter_id: str, today: dt.date) -> Break | None:
+        key = (counter_id, today)
+        if key not in self._usual_cache:
+            self._usual_cache[key] = self._learn_usual(counter_id, today)
+        return self._usual_cache[key]
+
+    def _learn_usual(self, counter_id: str, today: dt.date) -> Break | None:
         past = [b for b in self._history.get(counter_id, []) if b.day < today]
         days = {b.day for b in past}
         if not days:
