@@ -93,7 +93,8 @@ def compute(office: Office, now: dt.datetime, counters: Mapping[str, Counter] | 
         for band in office.bands
     ]
     projection = project(now, open_counters, in_service, waiting + phantoms, office.policy, office.handling,
-                         walk_min=office.site.policy.walk_min, away=away, queue_key=office.policy_key)
+                         walk_min=office.site.policy.walk_min, away=away, queue_key=office.policy_key,
+                         last_called=office.band_last_called)
     tickets = {w.candidate.ticket_id: projection.estimate(w.candidate.ticket_id) or fallback(office, w.candidate.band)
                for w in waiting}
     bands = {band: projection.estimate(PHANTOM_PREFIX + band) or fallback(office, band) for band in office.bands}

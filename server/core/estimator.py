@@ -112,12 +112,23 @@ class _Pool:
     is the policy's choice without asking. Without a key the policy sees every waiting visit.
     """
 
-    def __init__(self, policy: Policy, key: Callable[[Candidate], tuple[object, ...]] | None) -> None:
+    def __init__(self, policy: Policy, key: Callable[[Candidate], tuple[object, ...]] | None,
+                 now: dt.datetime, last_called: Mapping[str, dt.datetime]) -> None:
         self.policy = policy
         self.key = key or getattr(policy, "queue_key", None)
         self.groups: dict[tuple[str, str], list[Entry]] = {}
         self.serves: dict[tuple[str, tuple[str, str]], bool] = {}  # (counter id, group) → can serve
         self.seq = 0
+        self.now = now
+        self.called_before = dict(last_called)  # each band's latest call before the projection
+        self.called_at: dict[str, float] = {}  # … and in it, minutes from now
+
+    def last_called(self) -> dict[str, dt.datetime]:
+        """Each band's latest call, as the policy needs it (its aging)."""
+        found = dict(self.called_before)
+        for band, offset in self.called_at.items():
+            found[band] = self.now + dt.timedelta(minutes=offset)
+        return found
 
     def add(self, candidate: Candidate, remaining: tuple[str, ...]) -> None:
         self.seq += 1
@@ -131,13 +142,19 @@ class _Pool:
             known = self.serves[(counter_id, group)] = counter.can_serve(group[0], group[1])
         return known
 
-    def take(self, counter_id: str, counter: Server,
-             now: Callable[[], dt.datetime]) -> tuple[Candidate, tuple[str, ...]] | None:
-        """The visit the policy has ``counter`` call now, removed from the pool."""
+    def take(self, counter_id: str, counter: Server, t: float) -> tuple[Candidate, tuple[str, ...]] | None:
+        """The visit the policy has ``counter`` call ``t`` minutes from now, removed from the pool."""
+        taken = self._take(counter_id, counter, t)
+        if taken is not None:
+            self.called_at[taken[0].band] = t
+        return taken
+
+    def _take(self, counter_id: str, counter: Server, t: float) -> tuple[Candidate, tuple[str, ...]] | None:
         if self.key is None:
             entries = self.groups.get(("", ""), [])
             eligible = [e[2] for e in entries if counter.can_serve(e[2].band, e[2].procedure)]
-            picked = self.policy.choose(counter, eligible, now()) if eligible else None
+            picked = self.policy.choose(counter, eligible, self.now + dt.timedelta(minutes=t),
+                                        self.last_called()) if eligible else None
             if picked is None:
                 return None
             index = next(i for i, e in enumerate(entries) if e[2] is picked)
@@ -154,7 +171,8 @@ class _Pool:
             entries = next(iter(heads.values()))
             chosen: Candidate | None = entries[0][2]
         else:
-            chosen = self.policy.choose(counter, [e[0][2] for e in heads.values()], now())
+            chosen = self.policy.choose(counter, [e[0][2] for e in heads.values()],
+                                        self.now + dt.timedelta(minutes=t), self.last_called())
             if chosen is None:
                 return None
             entries = heads[chosen.band]
@@ -173,12 +191,14 @@ def project(
     horizon_min: float = 480.0,
     away: Mapping[str, tuple[float, float]] | None = None,
     queue_key: Callable[[Candidate], tuple[object, ...]] | None = None,
+    last_called: Mapping[str, dt.datetime] | None = None,
 ) -> Projection:
     """Replay ``policy`` forward over the open ``counters`` until every waiting visit is called.
 
     ``away`` gives, per counter, a window (minutes from now) in which it calls nobody: a paused
     counter until its expected return, an open one during its usual break still ahead today.
     A step in hand is finished first; the visit's next step then waits for another counter.
+    ``last_called``: each band's latest call, which the policy's aging looks at.
     """
     away = away or {}
     start_of_hour_min = now.minute + now.second / 60 + now.microsecond / 60e6
@@ -219,7 +239,7 @@ def project(
     heap = [b.entry() for b in counters_busy]
     heapq.heapify(heap)
 
-    pool = _Pool(policy, queue_key)
+    pool = _Pool(policy, queue_key, now, last_called or {})
     for w in waiting:
         pool.add(w.candidate, w.remaining)
     idle: dict[str, _Busy] = {}  # counters with nobody to call, woken when a visit they can serve waits
@@ -257,7 +277,7 @@ def project(
             busy.free_at = window[1]
             heapq.heappush(heap, busy.entry())
             continue
-        taken = pool.take(busy.counter_id, busy.counter, now_plus_t)
+        taken = pool.take(busy.counter_id, busy.counter, t)
         if taken is None:
             idle[busy.counter_id] = busy
             continue

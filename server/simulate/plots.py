@@ -25,7 +25,8 @@ def _pyplot():  # type: ignore[no-untyped-def]
 def wait_by_hour(results: Mapping[PolicyName, RunResult], targets: Mapping[str, float], path: Path) -> Path:
     """Mean and p90 wait (issue to first call) by hour of issue, one panel per band."""
     plt = _pyplot()
-    bands = sorted({t.band for r in results.values() for t in measures.tickets(r)})
+    present = {t.band for r in results.values() for t in measures.tickets(r)}
+    bands = [b for b in targets if b in present] + sorted(present - set(targets))
     fig, axes = plt.subplots(1, len(bands), figsize=(4.2 * len(bands), 3.6), sharey=True, squeeze=False)
     for ax, band in zip(axes[0], bands, strict=True):
         for policy, result in results.items():

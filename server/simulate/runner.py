@@ -26,7 +26,7 @@ class RunResult:
     scenario: Scenario
     policy: PolicyName
     runs: list[SeedRun] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # CPU time of the simulation (one process: one core)
 
     @property
     def site_days(self) -> int:
@@ -57,7 +57,7 @@ def run(site: SiteRules, catalog: Catalog, scenario: Scenario, policies: Iterabl
     for seed in seeds:
         visits_by_day = [population.day(seed, index, date) for index, date in enumerate(dates)]
         for policy, result in results.items():
-            started = time.perf_counter()
+            started = time.process_time()
             simulator = Simulator(site, catalog, scenario, policy, measure_estimates=measure_estimates)
             seed_run = SeedRun(seed, [])
             for index, (date, visits) in enumerate(zip(dates, visits_by_day, strict=True)):
@@ -67,5 +67,5 @@ def run(site: SiteRules, catalog: Catalog, scenario: Scenario, policies: Iterabl
                 if progress:
                     progress(1)
             result.runs.append(seed_run)
-            result.seconds += time.perf_counter() - started
+            result.seconds += time.process_time() - started
     return results

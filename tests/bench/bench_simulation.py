@@ -66,7 +66,7 @@ def accuracy_rows(name: str, result: RunResult) -> list[list[str]]:
     found = measures.accuracy(result)
     ours = found["project"]
     ratios = {b: ours.mae / found[b].mae for b in ("QL", "LES", "ZMS")}
-    best = min(ratios.values())
+    best = max(ratios.values())  # against the best baseline: the one with the least MAE
     waited = measures.accuracy(result, lambda t: t.estimate is not None and t.estimate.minutes > 0)["project"]
     return [[name, result.policy, str(ours.n), f"{ours.mae:.2f}",
              *(f"{ratios[b]:.2f}" for b in ("QL", "LES", "ZMS")), f"{best:.2f} {_ok(best <= AIM_MAE_RATIO)}",
@@ -137,8 +137,8 @@ def run() -> str:
         "to wait.",
         report.table(["scenario", "policy", "tickets", "MAE min", "÷ QL", "÷ LES", "÷ ZMS", "÷ best",
                       "underestimates", "coverage", "coverage (waited)"], accuracy),
-        "### Speed (one process, one core; estimates computed at every issue)",
-        report.table(["scenario", "site-days", "seconds", "site-days / min"], speed),
+        "### Speed (one process, one core, CPU time; estimates computed at every issue)",
+        report.table(["scenario", "site-days", "CPU seconds", "site-days / min"], speed),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
 

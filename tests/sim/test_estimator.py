@@ -13,7 +13,7 @@ from madoguchi.server.core.handling import CounterBreaks
 from madoguchi.server.core.policy import Policy
 from madoguchi.server.simulate import measures, runner
 from madoguchi.server.simulate.scenario import load_scenario
-from tests.factories import JUMINHYO, MONDAY_9AM, chuo, minutes, office
+from tests.factories import JUMINHYO, MONDAY_9AM, OKUYAMI, chuo, minutes, office
 
 DAY = dt.timedelta(days=1)
 
@@ -76,22 +76,28 @@ class WithoutKey:
 
     inner: Policy
 
-    def choose(self, counter, candidates, now):  # type: ignore[no-untyped-def]
-        return self.inner.choose(counter, candidates, now)
+    def choose(self, counter, candidates, now, last_called=None):  # type: ignore[no-untyped-def]
+        return self.inner.choose(counter, candidates, now, last_called)
 
 
 def test_the_sorted_fast_path_projects_exactly_what_the_policy_would_do():
     o = office()
     now = MONDAY_9AM
+    for cid in ("c1", "c2"):  # two bands compete for these counters: the policy's urgency and aging decide
+        o.update_counter(cid, now, skills=["simple", "okuyami"])
     for i in range(60):
         o.issue(JUMINHYO, now + minutes(i / 10))
+        if i % 15 == 0:
+            o.issue(OKUYAMI, now + minutes(i / 10))
     later = now + minutes(6)
     for cid in ("c1", "c2"):
         o.call_next(cid, later)
     open_counters, away = estimates.available_counters(o, o.counters, later)
     waiting = [estimates.Waiting(o.candidate(t), estimates.remaining_after_current(t)) for t in o.waiting()]
-    fast = project(later, open_counters, [], waiting, o.policy, o.handling, away=away, queue_key=o.policy_key)
-    slow = project(later, open_counters, [], waiting, WithoutKey(o.policy), o.handling, away=away)
+    fast = project(later, open_counters, [], waiting, o.policy, o.handling, away=away, queue_key=o.policy_key,
+                   last_called=o.band_last_called)
+    slow = project(later, open_counters, [], waiting, WithoutKey(o.policy), o.handling, away=away,
+                   last_called=o.band_last_called)
     assert fast.calls == slow.calls and len(fast.calls) == len(waiting)
 
 
