@@ -52,6 +52,7 @@ def serve(args: argparse.Namespace) -> int:
 
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     services = _services(args, ignore_hours=args.ignore_hours, public_url=public_url)
+    services.start_day_keeper()
     try:
         uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
                     access_log=False, timeout_graceful_shutdown=5)

@@ -26,7 +26,7 @@ from .publisher import NullPublisher, Publisher
 from .sites import LoadedSite, load
 from .storage.accounts import Accounts
 from .storage.card_vault import CardVault, load_or_create_key
-from .storage.database import connect
+from .storage.database import connect, transaction
 from .storage.office_store import OfficeStore, Transaction
 from .views import state_payload
 
@@ -70,6 +70,8 @@ class Services:
     calls: CallLog
     seq: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _keeper: threading.Thread | None = None
 
     def execute(self, command: Callable[[Office, dt.datetime, Transaction], T]) -> T:
         """Run a command on the office and commit its changes before returning its result."""
@@ -114,7 +116,22 @@ class Services:
         self.office = new_office(self.site, self.settings)
         self.store.restore(self.office)
 
+    def start_day_keeper(self, interval_s: float = 30.0) -> None:
+        """A background thread that rolls the service day over at midnight even when nobody acts,
+        so yesterday's open visits end and their card data is erased on time (DESIGN §8)."""
+        def keep() -> None:
+            while not self._stopping.wait(interval_s):
+                try:
+                    self.execute(lambda office, now, tx: None)
+                except Exception as exc:
+                    log.error("day keeper: %s", type(exc).__name__)
+        self._keeper = threading.Thread(target=keep, name="madoguchi-day-keeper", daemon=True)
+        self._keeper.start()
+
     def close(self) -> None:
+        self._stopping.set()
+        if self._keeper is not None:
+            self._keeper.join(5)
         self.publisher.close()
         with self.lock:
             self.store.conn.close()
@@ -130,6 +147,8 @@ def build(settings: Settings, clock: Clock | None = None, publisher: Publisher |
     store = OfficeStore(db, settings.site)
     office = new_office(site, settings)
     store.restore(office)
+    with transaction(db.conn):
+        CardVault.erase_closed(db.conn)  # whatever a crash left behind
     calls = CallLog(settings.site)
     calls.load(db.conn, office)
     return Services(

@@ -64,7 +64,7 @@ class Office:
         self._waiting: dict[str, Ticket] = {}
         self._open_numbers: dict[str, set[int]] = {b: set() for b in self.bands}
         self._outbox: list[Event] = []
-        self._touched_tickets: set[str] = set()
+        self._touched_tickets: dict[str, Ticket] = {}  # kept even if the ticket leaves self.tickets
         self._touched_counters: set[str] = set()
         self._numbers_touched = False
         self._estimates: estimates.Estimates | None = None
@@ -92,12 +92,12 @@ class Office:
     def take_changes(self) -> Changes:
         changes = Changes(
             events=self._outbox,
-            tickets=[self.tickets[t] for t in self._touched_tickets if t in self.tickets],
+            tickets=list(self._touched_tickets.values()),
             counters=[self.counters[c] for c in self._touched_counters],
             last_numbers=dict(self.last_number) if self._numbers_touched else {},
             day=self.day,
         )
-        self._outbox, self._touched_tickets, self._touched_counters = [], set(), set()
+        self._outbox, self._touched_tickets, self._touched_counters = [], {}, set()
         self._numbers_touched = False
         return changes
 
@@ -225,7 +225,7 @@ class Office:
         counter, ticket = self._at_counter(counter_id, TicketStatus.CALLED)
         ticket.recalls += 1
         ticket.called_at = now
-        self._touched_tickets.add(ticket.id)
+        self._touched_tickets[ticket.id] = ticket
         self._emit(EventKind.RECALLED, now, ticket, counter, {"recalls": ticket.recalls})
         return ticket
 
@@ -321,7 +321,7 @@ class Office:
         ticket.step.counter_id = counter.id
         ticket.counter_id = counter.id
         counter.ticket_id = ticket.id
-        self._touched_tickets.add(ticket.id)
+        self._touched_tickets[ticket.id] = ticket
 
     # ----- floor guide
 
@@ -352,7 +352,7 @@ class Office:
         ticket = self._open_ticket(ticket_id)
         if priority != ticket.priority:
             ticket.priority = priority
-            self._touched_tickets.add(ticket.id)
+            self._touched_tickets[ticket.id] = ticket
             self._emit(EventKind.PRIORITY_CHANGED, now, ticket, data={"priority": sorted(priority)})
         return ticket
 
@@ -424,7 +424,7 @@ class Office:
             self._waiting[ticket.id] = ticket
         else:
             self._waiting.pop(ticket.id, None)
-        self._touched_tickets.add(ticket.id)
+        self._touched_tickets[ticket.id] = ticket
 
     def _set_status(self, ticket: Ticket, status: TicketStatus) -> None:
         ticket.status = status

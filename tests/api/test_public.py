@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from tests.api.conftest import make_api
+from tests.live import wait_until
 from tests.personal_data import TEST_HOLDER_ADDRESS, TEST_HOLDER_NAME
 
 CARD = {"name": TEST_HOLDER_NAME, "address": TEST_HOLDER_ADDRESS, "birth_date": "1958-04-12", "sex": "2"}
@@ -48,3 +52,17 @@ def test_feedback_once_per_visit(api):
     kpi = api.get("/api/v1/reports/kpi", "manager").json()
     assert kpi["satisfaction"] == {"responses": 1, "mean": 5.0, "distribution": {"1": 0, "2": 0, "3": 0, "4": 0,
                                                                                  "5": 1}}
+
+
+def test_card_data_is_erased_at_day_end_even_if_nobody_acts(tmp_path):
+    api = make_api(tmp_path)
+    with api.client:
+        api.post("/api/v1/tickets", "kiosk", json={"procedures": ["juminhyo"], "card": CARD})
+        conn = api.services.store.conn
+        assert conn.execute("SELECT count(*) FROM card_data").fetchone()[0] == 1
+        api.clock.set(api.clock.now().replace(hour=0, minute=1) + dt.timedelta(days=1))
+        api.services.start_day_keeper(interval_s=0.05)
+        wait_until(lambda: conn.execute("SELECT count(*) FROM card_data").fetchone()[0] == 0, 5, "day-end erasure")
+        status = conn.execute("SELECT status FROM tickets").fetchone()[0]
+        assert status == "cancelled"
+    api.services.close()
