@@ -109,3 +109,65 @@ class DeviceStatusPayload(Payload):
     at: dt.datetime
     printer: str | None = None
     card_reader: str | None = None
+
+
+# --- helpers for subscribers (displays, the city view) ---------------------------------------------
+
+SERVER_DEVICE = "server"
+"""Device id of the site server in ``devices/{device}/status`` (its retained birth and last will)."""
+
+
+def server_status_topic(site: str) -> str:
+    return device_status_topic(site, SERVER_DEVICE)
+
+
+def site_filter(site: str) -> str:
+    """The subscription that receives everything of one site (what a display subscribes to)."""
+    return f"{ROOT}/{_segment(site)}/#"
+
+
+Message = StatePayload | CallPayload | EventPayload | DeviceStatusPayload
+
+
+def parse_message(site: str, topic: str, payload: bytes | str) -> Message | None:
+    """The typed payload of a message of ``site``, or None for a topic outside this contract.
+
+    Raises pydantic's ``ValidationError`` for a payload that does not match its topic's model.
+    """
+    if topic == state_topic(site):
+        return StatePayload.model_validate_json(payload)
+    if topic == calls_topic(site):
+        return CallPayload.model_validate_json(payload)
+    if topic == events_topic(site):
+        return EventPayload.model_validate_json(payload)
+    prefix, suffix = f"{ROOT}/{site}/devices/", "/status"
+    if topic.startswith(prefix) and topic.endswith(suffix) and "/" not in topic[len(prefix):-len(suffix)]:
+        return DeviceStatusPayload.model_validate_json(payload)
+    return None
+
+
+class SeenCalls:
+    """Which calls a display has already shown, by ``seq``, so that none is announced twice.
+
+    After a reconnect the display rebuilds from the retained state: the calls listed there count as
+    seen (they are shown, not announced). A call that arrives again (QoS 1 redelivery, a persistent
+    session, the server re-sending after its own reconnect) has a ``seq`` already seen and is ignored.
+    """
+
+    def __init__(self) -> None:
+        self.highest_seq = 0
+
+    def is_new(self, call: CallPayload) -> bool:
+        """True exactly once per call: announce it; False for anything already seen."""
+        if call.seq <= self.highest_seq:
+            return False
+        self.highest_seq = call.seq
+        return True
+
+    def saw_state(self, state: StatePayload) -> None:
+        """Mark the calls of a (retained) state as seen, without announcing them."""
+        if state.seq < self.highest_seq:
+            # The server's event log is older than what we saw (a restored database): trust the server.
+            self.highest_seq = 0
+        for call in state.recent_calls:
+            self.highest_seq = max(self.highest_seq, call.seq)

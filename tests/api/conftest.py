@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from madoguchi.server.api.app import create_app
 from madoguchi.server.clock import ManualClock
+from madoguchi.server.publisher import Publisher
 from madoguchi.server.services import Services, Settings, build
 from madoguchi.server.storage.accounts import DeviceKind, Role
 from tests.factories import MONDAY_9AM
@@ -41,10 +42,11 @@ class Api:
         return self.clock.advance(minutes=minutes)
 
 
-def make_api(tmp_path, start: dt.datetime = MONDAY_9AM, **settings: object) -> Api:
+def make_api(tmp_path, start: dt.datetime = MONDAY_9AM, publisher: Publisher | None = None,
+             **settings: object) -> Api:
     clock = ManualClock(start)
     services = build(Settings(site="chuo", data_dir=tmp_path, public_url="http://madoguchi.test", **settings),
-                     clock=clock)
+                     clock=clock, publisher=publisher)
     tokens = {}
     with services.lock:
         for role in Role:

@@ -1,0 +1,329 @@
+"""The MQTT side of the server (DESIGN §6): state, calls, events and the server's own status.
+
+``MqttPublisher`` implements the ``Publisher`` port with paho-mqtt 2.x. Two threads, both stopped by
+``close()``:
+
+- paho's network thread (``loop_start``, named ``paho-mqtt-client-…``) connects, reconnects with an
+  exponential backoff, and sends what is queued;
+- ``madoguchi-mqtt-{site}`` drains the outbox: calls and events in commit order (never dropped, kept
+  while the broker is away), and the state, coalesced to the newest (at most one publish per
+  ``state_interval_s``, refreshed every ``refresh_interval_s`` because estimates move with time).
+
+``changed()`` runs under the office lock after a commit: it only turns the commit into small payloads
+and hands them to the outbox, so an API request never waits for the network.
+
+Lifecycle (Home Assistant's mqtt client is the model): a retained last will ``online: false`` on
+``devices/server/status``; after every connect a retained birth ``online: true`` and the full retained
+state; a broker that refuses the credentials is reported once at ERROR and not retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.reasoncodes import ReasonCode
+
+from .protocol import (
+    SERVER_DEVICE,
+    CallPayload,
+    DeviceStatusPayload,
+    EventPayload,
+    calls_topic,
+    events_topic,
+    server_status_topic,
+    state_topic,
+)
+
+if TYPE_CHECKING:
+    from .configuration import BrokerConfig
+    from .core.events import Event
+    from .core.office import Changes
+    from .services import Services
+
+log = logging.getLogger(__name__)
+
+PASSWORD_ENV = "MADOGUCHI_MQTT_PASSWORD"
+QOS = 1
+
+# CONNACK reasons that another attempt with the same settings cannot fix (MQTT v5 names; paho maps the
+# v3.1.1 return codes 4 and 5 onto the same names). mosquitto 2.0 answers a wrong password with
+# "Not authorized" for both protocol versions.
+CREDENTIAL_REFUSALS = frozenset({"Bad user name or password", "Not authorized", "Banned",
+                                 "Bad authentication method"})
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    keepalive_s: int = 30
+    state_interval_s: float = 0.25
+    """Shortest time between two state publishes: a burst of commits becomes one retained update."""
+    refresh_interval_s: float = 30.0
+    """The state is re-published this often even without commits (the estimates change with time)."""
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 30.0
+    """Backoff between connection attempts: doubles from the minimum up to the maximum."""
+    close_timeout_s: float = 2.0
+    """How long ``close()`` waits for the last messages (offline status, queued calls) to be acknowledged."""
+
+    @classmethod
+    def from_broker(cls, broker: BrokerConfig, *, host: str | None = None, port: int | None = None,
+                    password: str | None = None, **tuning: Any) -> MqttSettings:
+        """The site's broker settings, with command-line overrides."""
+        return cls(host=host or broker.host, port=port or broker.port, username=broker.username,
+                   password=password, keepalive_s=broker.keepalive_s, **tuning)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: str
+    payload: str
+    retain: bool = False
+
+
+def event_payload(site: str, seq: int, event: Event) -> EventPayload:
+    """The anonymised form of a core event: no ticket id, no token, no number, nothing from the card."""
+    return EventPayload(seq=seq, site=site, at=event.at, kind=event.kind.value, band=event.band,
+                        procedure=event.procedure, counter=event.counter_id)
+
+
+def commit_messages(site: str, last_seq: int, events: Sequence[Event], calls: Iterable[CallPayload]) -> list[Outgoing]:
+    """Calls and events of one commit, in event-log order (a call before the event row of the same seq)."""
+    first_seq = last_seq - len(events) + 1
+    keyed = [(call.seq, 0, Outgoing(calls_topic(site), call.model_dump_json())) for call in calls]
+    keyed += [(first_seq + i, 1, Outgoing(events_topic(site), event_payload(site, first_seq + i, e).model_dump_json()))
+              for i, e in enumerate(events)]
+    return [message for _, _, message in sorted(keyed, key=lambda k: (k[0], k[1]))]
+
+
+class MqttPublisher:
+    """Publishes a site's commits to its broker; see the module docstring for the threads and rules."""
+
+    def __init__(self, site: str, settings: MqttSettings, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.site = site
+        self.settings = settings
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._outbox: deque[Outgoing] = deque()
+        self._state_wanted = False  # a commit since the last state publish
+        self._resync = False  # just (re)connected: birth and full state now
+        self._connected = False
+        self._closing = False
+        self._gave_up = False  # the broker refused our credentials
+        self._reported_unreachable = False
+        self._last_state_at = -math.inf  # time.monotonic() of the last state publish
+        self._services: Services | None = None
+        self._worker: threading.Thread | None = None
+        self._reported_denial = False
+        self.connections = 0
+        """How many times a connection was accepted (tests and /metrics can read it)."""
+        self.state_publishes = 0
+        self._client = self._new_client()
+
+    # --- the Publisher port -------------------------------------------------------------------------
+
+    def changed(self, services: Services, changes: Changes, calls: list[CallPayload]) -> None:
+        """Under the office lock: queue the commit's messages and wake the worker; never blocks on I/O."""
+        if self._gave_up:
+            return
+        messages = commit_messages(self.site, services.seq, changes.events, calls)
+        with self._cond:
+            if self._closing:
+                return
+            self._services = services
+            self._outbox.extend(messages)
+            self._state_wanted = True
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Send what is queued if connected, mark the server offline, disconnect, stop both threads."""
+        with self._cond:
+            if self._closing:
+                return
+            self._closing = True
+            self._cond.notify()
+        if self._worker is not None:
+            self._worker.join()  # it flushes the outbox first when connected
+        if self._connected:
+            info = self._publish(server_status_topic(self.site), self._status(online=False), retain=True)
+            self._wait_published(info)
+        self._client.disconnect()  # a clean DISCONNECT: the broker drops the will, our status says offline
+        # paho's thread may end by itself (after giving up) between loop_stop's check and its join
+        with contextlib.suppress(AttributeError):
+            self._client.loop_stop()
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self, services: Services) -> None:
+        """Connect in the background and keep the site's retained state current from now on."""
+        self._services = services
+        self._worker = threading.Thread(target=self._run, name=f"madoguchi-mqtt-{self.site}", daemon=True)
+        self._worker.start()
+        self._client.will_set(server_status_topic(self.site), self._status(online=False), qos=QOS, retain=True)
+        self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s)
+        self._client.loop_start()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def gave_up(self) -> bool:
+        """True once the broker refused the credentials: nothing more is attempted."""
+        return self._gave_up
+
+    def _new_client(self) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"madoguchi-server-{self.site}",
+                             protocol=mqtt.MQTTv5)
+        if self.settings.username:
+            client.username_pw_set(self.settings.username, self.settings.password)
+        client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)  # type: ignore[arg-type]
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        return client
+
+    def _where(self) -> str:
+        return f"MQTT broker {self.settings.host}:{self.settings.port}"
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode,
+                    properties: object) -> None:
+        if reason.is_failure:
+            if reason.getName() in CREDENTIAL_REFUSALS:
+                self._give_up(reason)
+            else:
+                log.warning("%s refused the connection (%s); retrying", self._where(), reason.getName())
+            return
+        self.connections += 1
+        self._reported_unreachable = False
+        log.info("%s connected as %s", self._where(), self.settings.username or "anonymous")
+        self._publish(server_status_topic(self.site), self._status(online=True), retain=True)
+        with self._cond:
+            self._connected = True
+            self._resync = True
+            self._cond.notify()
+
+    def _give_up(self, reason: ReasonCode) -> None:
+        self._gave_up = True
+        log.error("%s refused user %r: %s. Not retrying: check the site's broker.username and %s, then "
+                  "restart the server. Displays get no updates until then.",
+                  self._where(), self.settings.username, reason.getName(), PASSWORD_ENV)
+        with self._cond:
+            self._outbox.clear()
+            self._cond.notify()
+        self._client.disconnect()  # ends paho's loop_forever: no further attempts
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        if not self._reported_unreachable:
+            self._reported_unreachable = True
+            log.warning("%s unreachable; retrying every %g–%g s, updates are kept until it answers",
+                        self._where(), self.settings.reconnect_min_s, self.settings.reconnect_max_s)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode,
+                       properties: object) -> None:
+        with self._cond:
+            was_connected, self._connected = self._connected, False
+        if was_connected and not self._closing:
+            self._reported_unreachable = True  # one warning per outage, not one per attempt
+            log.warning("%s connection lost (%s); reconnecting, updates are kept until it answers",
+                        self._where(), reason.getName())
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: ReasonCode,
+                    properties: object) -> None:
+        if reason.is_failure:  # MQTT v5 PUBACK: mosquitto says "Not authorized" when the ACL denies it
+            level = logging.DEBUG if self._reported_denial else logging.WARNING
+            self._reported_denial = True
+            log.log(level, "%s did not accept message %d: %s (check the ACL for user %r)", self._where(), mid,
+                    reason.getName(), self.settings.username)
+
+    # --- the worker ---------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._work_due():
+                    self._cond.wait(timeout=self._seconds_to_next_work())
+                batch: list[Outgoing] = []
+                if self._connected:
+                    batch, self._outbox = list(self._outbox), deque()
+                send_state = self._connected and self._state_due()
+                if send_state:
+                    self._state_wanted = self._resync = False
+                    self._last_state_at = time.monotonic()
+                closing = self._closing
+            for message in batch:
+                self._publish(message.topic, message.payload, retain=message.retain)
+            if send_state:
+                self._publish_state()
+            if closing:
+                return
+
+    def _work_due(self) -> bool:
+        if self._closing:
+            return True
+        if not self._connected:
+            return False
+        return bool(self._outbox) or self._state_due()
+
+    def _state_due(self) -> bool:
+        since = time.monotonic() - self._last_state_at
+        return (self._resync or (self._state_wanted and since >= self.settings.state_interval_s)
+                or since >= self.settings.refresh_interval_s)
+
+    def _seconds_to_next_work(self) -> float | None:
+        if not self._connected:
+            return None  # on_connect or close() will wake us
+        wait = self.settings.state_interval_s if self._state_wanted else self.settings.refresh_interval_s
+        return max(0.0, self._last_state_at + wait - time.monotonic())
+
+    def _publish_state(self) -> None:
+        services = self._services
+        if services is None:
+            return
+        payload = services.state().model_dump_json()  # takes the office lock briefly, like GET /state
+        self._publish(state_topic(self.site), payload, retain=True)
+        self.state_publishes += 1
+
+    # --- helpers ------------------------------------------------------------------------------------
+
+    def _publish(self, topic: str, payload: str, *, retain: bool) -> mqtt.MQTTMessageInfo:
+        """Hand a message to paho: QoS 1 messages it cannot send now are sent after it reconnects."""
+        info = self._client.publish(topic, payload, qos=QOS, retain=retain)
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            log.warning("%s: could not queue a message on %s (%s)", self._where(), topic, mqtt.error_string(info.rc))
+        return info
+
+    def _wait_published(self, info: mqtt.MQTTMessageInfo) -> None:
+        try:
+            info.wait_for_publish(self.settings.close_timeout_s)
+            acknowledged = info.is_published()
+        except (RuntimeError, ValueError):  # the connection went away meanwhile
+            acknowledged = False
+        if not acknowledged:
+            log.warning("%s: the offline status was not acknowledged within %g s; the last will covers it",
+                        self._where(), self.settings.close_timeout_s)
+
+    def _status(self, *, online: bool) -> str:
+        if self._clock is not None:
+            now = self._clock()
+        elif self._services is not None:
+            now = self._services.clock.now()
+        else:
+            now = dt.datetime.now(dt.UTC)
+        return DeviceStatusPayload(device=SERVER_DEVICE, online=online, at=now).model_dump_json()
+
