@@ -49,10 +49,20 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .api.app import create_app
+    from .configuration import ConfigError
+    from .mqtt_publisher import site_publisher
+    from .services import build
 
     public_url = args.public_url or f"http://{args.host}:{args.port}"
-    services = _services(args, ignore_hours=args.ignore_hours, public_url=public_url)
+    settings = _settings(args, ignore_hours=args.ignore_hours, public_url=public_url)
+    try:
+        publisher = site_publisher(settings, host=args.mqtt_host, port=args.mqtt_port) if args.mqtt else None
+        services = build(settings, publisher=publisher)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
     services.start_day_keeper()
+    if publisher is not None:
+        publisher.start(services)  # connects in the background; requests never wait for the broker
     try:
         uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
                     access_log=False, timeout_graceful_shutdown=5)
@@ -171,6 +181,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--public-url", help="base URL printed in ticket QR codes (default http://HOST:PORT)")
     p.add_argument("--ignore-hours", action="store_true", help="issue tickets outside reception hours (demos, tests)")
+    p.add_argument("--mqtt", action=argparse.BooleanOptionalAction, default=True,
+                   help="publish state, calls and events to the site's MQTT broker (default: on; password from "
+                        "MADOGUCHI_MQTT_PASSWORD)")
+    p.add_argument("--mqtt-host", help="broker host (default: broker.host of the site file)")
+    p.add_argument("--mqtt-port", type=int, help="broker port (default: broker.port of the site file)")
     p.set_defaults(handler=serve)
 
     p = subparsers.add_parser("check-config", help="validate the catalog and every site file")

@@ -23,10 +23,11 @@ import contextlib
 import datetime as dt
 import logging
 import math
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from .configuration import BrokerConfig
     from .core.events import Event
     from .core.office import Changes
-    from .services import Services
+    from .services import Services, Settings
 
 log = logging.getLogger(__name__)
 
@@ -220,9 +221,10 @@ class MqttPublisher:
 
     def _give_up(self, reason: ReasonCode) -> None:
         self._gave_up = True
-        log.error("%s refused user %r: %s. Not retrying: check the site's broker.username and %s, then "
+        hint = "" if self.settings.password else f" ({PASSWORD_ENV} is not set)"
+        log.error("%s refused user %r: %s%s. Not retrying: check the site's broker.username and %s, then "
                   "restart the server. Displays get no updates until then.",
-                  self._where(), self.settings.username, reason.getName(), PASSWORD_ENV)
+                  self._where(), self.settings.username, reason.getName(), hint, PASSWORD_ENV)
         with self._cond:
             self._outbox.clear()
             self._cond.notify()
@@ -327,3 +329,13 @@ class MqttPublisher:
             now = dt.datetime.now(dt.UTC)
         return DeviceStatusPayload(device=SERVER_DEVICE, online=online, at=now).model_dump_json()
 
+
+
+def site_publisher(settings: Settings, *, host: str | None = None, port: int | None = None,
+                   environ: Mapping[str, str] | None = None) -> MqttPublisher:
+    """The publisher ``madoguchi serve`` uses: the site file's broker, host and port overridable."""
+    from .configuration import load_site
+
+    broker = load_site(settings.config_dir, settings.site).broker
+    password = (os.environ if environ is None else environ).get(PASSWORD_ENV) or None
+    return MqttPublisher(settings.site, MqttSettings.from_broker(broker, host=host, port=port, password=password))

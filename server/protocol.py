@@ -165,9 +165,10 @@ class SeenCalls:
         return True
 
     def saw_state(self, state: StatePayload) -> None:
-        """Mark the calls of a (retained) state as seen, without announcing them."""
-        if state.seq < self.highest_seq:
-            # The server's event log is older than what we saw (a restored database): trust the server.
-            self.highest_seq = 0
+        """Mark the calls of a (retained) state as seen, without announcing them.
+
+        A state may be older than the newest call (the server sends a call at once and coalesces the
+        state), so a lower ``state.seq`` says nothing: only the highest seq ever seen counts.
+        """
         for call in state.recent_calls:
             self.highest_seq = max(self.highest_seq, call.seq)

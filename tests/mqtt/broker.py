@@ -104,9 +104,8 @@ class Recorder:
         """Connect (MQTT v5), subscribe to ``topics`` at QoS 1 and wait until the subscription is acknowledged."""
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
         client.username_pw_set(self.username, self.password)
-        subscribed = threading.Event()
+        client.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]  # paho sleeps fractions fine
         client.on_message = self._on_message
-        client.on_subscribe = lambda *_: subscribed.set()
         client.on_publish = self._on_publish
         properties = None
         if not self.clean:  # a persistent session: the broker keeps QoS 1 messages while we are away
@@ -117,10 +116,15 @@ class Recorder:
         client.connect("127.0.0.1", self.port, clean_start=self.clean, properties=properties)
         client.loop_start()
         self._client = client
-        if topics:
-            client.subscribe([(t, 1) for t in topics])
-            if not subscribed.wait(5):
-                raise TimeoutError(f"no SUBACK for {topics}")
+        return self.subscribe(*topics) if topics else self
+
+    def subscribe(self, *topics: str) -> Recorder:
+        assert self._client is not None
+        subscribed = threading.Event()
+        self._client.on_subscribe = lambda *_: subscribed.set()
+        self._client.subscribe([(t, 1) for t in topics])
+        if not subscribed.wait(5):
+            raise TimeoutError(f"no SUBACK for {topics}")
         return self
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
