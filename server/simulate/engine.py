@@ -128,7 +128,8 @@ class Simulator:
         self.scenario = scenario
         self.policy_name = policy
         self.catalog = catalog
-        self.rules = static_rules(site, catalog) if policy == "static" else site
+        department_counters = policy == "static" or scenario.balanced.layout == "department_counters"
+        self.rules = static_rules(site, catalog) if department_counters else site
         bands = {b.id: b for b in site.bands}
         chosen = StaticFifoPolicy() if policy == "static" else BalancedPolicy(bands, site.policy.priority_credit_min)
         self.office = Office(self.rules, catalog, SequentialIds(), policy=chosen, enforce_hours=False)

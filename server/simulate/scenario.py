@@ -85,6 +85,10 @@ class Static(Model):
 
 
 class Balanced(Model):
+    layout: Literal["site", "department_counters"] = "site"
+    """``site``: counters as configured (a one-stop counter continues every step of the visit).
+    ``department_counters``: each counter keeps to its own department's procedures, so a visit's
+    福祉課 and 保健子ども課 steps wait for those departments' counters (one ticket, place kept)."""
     handover_min: Minutes = 1.0
     """At a one-stop counter, staff of the next department take over."""
     guide_every_min: float = Field(15.0, gt=0)
