@@ -95,6 +95,13 @@ def site_acl(site: str, accounts: Iterable[BrokerAccount]) -> str:
     return "\n".join(lines)
 
 
+def example_accounts() -> list[BrokerAccount]:
+    """The accounts of config/mosquitto/chuo.acl.example (two displays, two kiosks)."""
+    return [BrokerAccount.server("server-chuo", "-"), BrokerAccount.device("display-1", "display", "-"),
+            BrokerAccount.device("display-2", "display", "-"), BrokerAccount.device("kiosk-1", "kiosk", "-"),
+            BrokerAccount.device("kiosk-2", "kiosk", "-")]
+
+
 def central_acl(sites: Iterable[str]) -> str:
     """ACL of the city's central broker: each site's bridge writes its state and events; the city view reads."""
     lines = ["# madoguchi central broker (rendered by madoguchi.server.broker)",
