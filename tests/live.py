@@ -45,6 +45,7 @@ def wait_until(check, timeout_s: float, what: str, interval_s: float = 0.05):
 class LiveServer:
     data_dir: Path
     site: str = "chuo"
+    config_dir: Path | None = None
     port: int = field(default_factory=free_port)
     tokens: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
@@ -56,7 +57,8 @@ class LiveServer:
 
     def prepare_accounts(self) -> None:
         """Staff sessions and device tokens written to the database before the server opens it."""
-        services = build(Settings(site=self.site, data_dir=self.data_dir))
+        extra = {"config_dir": self.config_dir} if self.config_dir else {}
+        services = build(Settings(site=self.site, data_dir=self.data_dir, **extra))
         now = dt.datetime.now(dt.UTC)
         with services.lock:
             for role in Role:
@@ -74,7 +76,8 @@ class LiveServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "madoguchi.server.cli", "-v", "serve", "--site", self.site,
              "--data-dir", str(self.data_dir), "--port", str(self.port), "--ignore-hours",
-             "--public-url", self.url, *extra],
+             "--public-url", self.url,
+             *(["--config-dir", str(self.config_dir)] if self.config_dir else []), *extra],
             stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
         wait_until(self._healthy, 30, f"madoguchi serve on port {self.port}")

@@ -40,23 +40,23 @@ def list_counters(services: ServicesDep, _: Staff) -> list[schemas.CounterOut]:
 
 
 @router.post("/{counter_id}/call-next", response_model=schemas.CounterAction)
-def call_next(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def call_next(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
     """Call whom the balancing policy chooses; ``ticket`` is null when nobody waits for this counter."""
     return act(services, counter_id, lambda office, now: office.call_next(counter_id, now))
 
 
 @router.post("/{counter_id}/recall", response_model=schemas.CounterAction)
-def recall(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def recall(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
     return act(services, counter_id, lambda office, now: office.recall(counter_id, now))
 
 
 @router.post("/{counter_id}/start", response_model=schemas.CounterAction)
-def start(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def start(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
     return act(services, counter_id, lambda office, now: office.start(counter_id, now))
 
 
 @router.post("/{counter_id}/finish", response_model=schemas.CounterAction)
-def finish(counter_id: str, services: ServicesDep, _: Staff,
+async def finish(counter_id: str, services: ServicesDep, _: Staff,
            body: schemas.FinishIn | None = None) -> schemas.CounterAction:
     """Finish the current step: it continues here, waits for its next counter, or the visit ends."""
     outcome = (body or schemas.FinishIn()).outcome
@@ -64,17 +64,17 @@ def finish(counter_id: str, services: ServicesDep, _: Staff,
 
 
 @router.post("/{counter_id}/no-show", response_model=schemas.CounterAction)
-def no_show(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def no_show(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
     return act(services, counter_id, lambda office, now: office.no_show(counter_id, now))
 
 
 @router.post("/{counter_id}/hold", response_model=schemas.CounterAction)
-def hold(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def hold(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
     return act(services, counter_id, lambda office, now: office.hold(counter_id, now))
 
 
 @router.post("/{counter_id}/call", response_model=schemas.CounterAction)
-def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: Staff) -> schemas.CounterAction:
     """Call a given visit out of order (or back from hold); the reason is logged."""
     return act(services, counter_id, lambda office, now: office.call(counter_id, body.ticket_id, body.reason, now))
 

@@ -135,7 +135,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 
 @router.post("/tickets", status_code=201, response_model=schemas.TicketOut,
              responses={200: {"description": "A replay of an earlier request with the same Idempotency-Key"}})
-def create_ticket(body: schemas.TicketIn, response: Response, services: ServicesDep, _: Kiosk,
+async def create_ticket(body: schemas.TicketIn, response: Response, services: ServicesDep, _: Kiosk,
                   idempotency_key: IdempotencyKey = None) -> schemas.TicketOut:
     """Issue one ticket for the whole visit. Committed to disk before this answer is sent."""
     return issue(services, body, idempotency_key, manual=False, response=response)

@@ -119,17 +119,11 @@ def for_ticket(office: Office, estimates: Estimates, ticket: Ticket, now: dt.dat
         return Estimate(0.0, 0.0, 0.0)
     base = shifted(estimates.bands[ticket.band], age_min)
     projected = estimates.projected.get(ticket.band)
-    mine = office.candidate(ticket)
-    key = office.policy_key
-    newer_ahead = [
-        t for t in office.waiting()
-        if t.band == ticket.band and t.id != ticket.id and t.id not in estimates.tickets
-        and key(office.candidate(t)) < key(mine)
-    ]
+    newer_ahead = office.ahead_since(ticket, estimates.computed_at)  # issued since the projection
     if not newer_ahead or projected is None:
         return base
     servers = sum(1 for c in office.counters.values()
                   if c.state is CounterState.OPEN and c.can_serve(ticket.band, ticket.procedure)) or 1
-    extra = sum(office.handling.mean(t.procedure, now.hour) for t in newer_ahead) / servers
+    extra = newer_ahead * office.handling.mean(ticket.procedure, now.hour) / servers
     minutes, services, cv = projected
-    return interval(max(minutes - age_min, 0.0) + extra, cv, services + len(newer_ahead) // servers)
+    return interval(max(minutes - age_min, 0.0) + extra, cv, services + newer_ahead // servers)

@@ -24,6 +24,7 @@ from .policy import BalancedPolicy, Candidate, Policy
 from .site import SiteRules
 from .suggestions import Suggestion, suggest
 from .ticket import AT_COUNTER, Outcome, Priority, Step, StepState, Ticket, TicketStatus
+from .waiting_index import WaitingIndex
 
 
 class IdSource(Protocol):
@@ -62,6 +63,7 @@ class Office:
         self.last_number: dict[str, int] = {}
         self.version = 0
         self._waiting: dict[str, Ticket] = {}
+        self._queue = WaitingIndex(self.policy_key)
         self._open_numbers: dict[str, set[int]] = {b: set() for b in self.bands}
         self._outbox: list[Event] = []
         self._touched_tickets: dict[str, Ticket] = {}  # kept even if the ticket leaves self.tickets
@@ -83,7 +85,7 @@ class Office:
                 self.counters[counter.id] = counter
         for ticket in sorted(tickets, key=lambda t: t.called_at or t.issued_at):
             self.tickets[ticket.id] = ticket
-            self._index(ticket)
+            self._index_ticket(ticket)
             if ticket.called_at is not None:
                 self.last_called[ticket.band] = ticket.display_number
                 self.band_last_called[ticket.band] = ticket.called_at
@@ -128,7 +130,7 @@ class Office:
                          ticket.number)
 
     def candidates(self) -> list[Candidate]:
-        return [self.candidate(t) for t in self._waiting.values()]
+        return list(self._queue.candidates())
 
     def policy_key(self, candidate: Candidate) -> tuple[object, ...]:
         """The policy's order within a band (visit start, priority credit); arrival order otherwise."""
@@ -139,11 +141,11 @@ class Office:
         """1 for the next of its band, 0 when no longer waiting."""
         if ticket.status is not TicketStatus.WAITING:
             return 0
-        mine = self.policy_key(self.candidate(ticket))
-        ahead = sum(1 for other in self._waiting.values()
-                    if other.band == ticket.band and other.id != ticket.id
-                    and self.policy_key(self.candidate(other)) < mine)
-        return ahead + 1
+        return self._queue.ahead(ticket.id) + 1
+
+    def ahead_since(self, ticket: Ticket, since: dt.datetime) -> int:
+        """Waiting visits of its band ahead of ``ticket`` whose place dates from ``since`` or later."""
+        return self._queue.ahead(ticket.id, since) if ticket.status is TicketStatus.WAITING else 0
 
     def estimates(self, now: dt.datetime) -> estimates.Estimates:
         """Current estimates, recomputed when stale (see estimates.REFRESH_AFTER_S)."""
@@ -178,7 +180,7 @@ class Office:
             status=TicketStatus.WAITING, queued_at=now, has_card=request.has_card, manual=request.manual,
         )
         self.tickets[ticket.id] = ticket
-        self._index(ticket)
+        self._index_ticket(ticket)
         self._emit(EventKind.ISSUED, now, ticket, data={
             "life_event": request.life_event, "procedures": plan, "language": request.language,
             "priority": sorted(request.priority), "manual": request.manual,
@@ -201,7 +203,7 @@ class Office:
     def call_next(self, counter_id: str, now: dt.datetime) -> Ticket | None:
         """Call whom the policy chooses for this counter; None when nobody waits for its skills."""
         counter = self._free_open_counter(counter_id)
-        chosen = self.policy.choose(counter, self.candidates(), now, self.band_last_called)
+        chosen = self.policy.choose(counter, self._queue.heads(), now, self.band_last_called)
         if chosen is None:
             return None
         ticket = self.tickets[chosen.ticket_id]
@@ -352,7 +354,7 @@ class Office:
         ticket = self._open_ticket(ticket_id)
         if priority != ticket.priority:
             ticket.priority = priority
-            self._touched_tickets[ticket.id] = ticket
+            self._index_ticket(ticket)
             self._emit(EventKind.PRIORITY_CHANGED, now, ticket, data={"priority": sorted(priority)})
         return ticket
 
@@ -415,20 +417,22 @@ class Office:
             raise conflict("ticket_closed", ticket=ticket_id, status=ticket.status.value)
         return ticket
 
-    def _index(self, ticket: Ticket) -> None:
+    def _index_ticket(self, ticket: Ticket) -> None:
         if ticket.is_open:
             self._open_numbers.setdefault(ticket.band, set()).add(ticket.number)
         else:
             self._open_numbers.setdefault(ticket.band, set()).discard(ticket.number)
         if ticket.status is TicketStatus.WAITING:
             self._waiting[ticket.id] = ticket
+            self._queue.add(self.candidate(ticket))
         else:
             self._waiting.pop(ticket.id, None)
+            self._queue.remove(ticket.id)
         self._touched_tickets[ticket.id] = ticket
 
     def _set_status(self, ticket: Ticket, status: TicketStatus) -> None:
         ticket.status = status
-        self._index(ticket)
+        self._index_ticket(ticket)
 
     def _close(self, ticket: Ticket, status: TicketStatus, now: dt.datetime) -> None:
         for step in ticket.steps:
