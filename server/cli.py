@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # Modules that add subcommands. A component that is not installed is skipped.
 COMMAND_MODULES = (
     "madoguchi.server.commands",
+    "madoguchi.server.demo",
     "madoguchi.hardware.cli",
     "madoguchi.kiosk.cli",
     "madoguchi.display.cli",
@@ -61,4 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run through the package's module, so CommandError raised by subcommands is this very class
+    from madoguchi.server.cli import main as package_main
+
+    sys.exit(package_main())

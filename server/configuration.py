@@ -34,7 +34,7 @@ class ConfigError(Exception):
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def _check_label(value: LabelMap) -> LabelMap:
@@ -51,10 +51,13 @@ Label = Annotated[LabelMap, Field(min_length=1)]
 
 class ProcedureConfig(Model):
     id: Slug
+    """Stable id, used in plans, skills, exports (snake_case ASCII)."""
     label: Label
+    """Shown name per language; `ja` required."""
     band: Slug
     """Band of a ticket for this procedure alone (simple procedures), and its family otherwise."""
     department: Slug
+    """Department serving it (a key of `departments`)."""
     handling_min: float = Field(gt=0, le=240)
     """Prior handling minutes, used until enough are measured."""
     bring: list[Label] = []
@@ -62,20 +65,27 @@ class ProcedureConfig(Model):
     simple: bool = False
     """Offered on its own at the kiosk (and doable on paper at a simple counter)."""
     available_from: dt.date | None = None
+    """First day it is offered (procedures of 2027); offered always when absent."""
 
     _label = field_validator("label")(_check_label)
 
 
 class OptionConfig(Model):
     id: Slug
+    """The answer's value."""
     label: Label
+    """Shown text per language."""
 
 
 class QuestionConfig(Model):
     id: Slug
+    """The key of its answer in `answers`."""
     type: Literal["household", "bool", "choice"]
+    """household: ages and relations of members; bool: yes/no; choice: one of `options`."""
     label: Label
+    """The question as the kiosk asks it, per language."""
     options: list[OptionConfig] = []
+    """Choices of a `choice` question."""
 
     _label = field_validator("label")(_check_label)
 
@@ -90,6 +100,7 @@ class QuestionConfig(Model):
 
 class RuleConfig(Model):
     procedure: Slug
+    """The procedure added to the plan when every condition given holds."""
     member_age: tuple[int, int] | None = None
     """Some household member's age lies in [lo, hi]."""
     answers: dict[str, bool | str | list[bool | str]] = {}
@@ -105,12 +116,19 @@ class RuleConfig(Model):
 
 class LifeEventConfig(Model):
     id: Slug
+    """Stable id (tennyu, tenkyo, tenshutsu, okuyami, shussei, konin, rikon)."""
     label: Label
+    """Shown name per language; `ja` required."""
     band: Slug
+    """Number band of its tickets."""
     questions: list[Slug] = []
+    """Questions the kiosk asks, in order."""
     always: list[Slug] = Field(min_length=1)
+    """Procedures every such visit has (e.g. 住民異動届)."""
     rules: list[RuleConfig] = []
+    """Guidance: procedures added when the answers match."""
     available_from: dt.date | None = None
+    """First day it is offered (2027 life events); always when absent."""
 
     _label = field_validator("label")(_check_label)
 
@@ -121,9 +139,13 @@ class CatalogConfig(Model):
     counter_label: LabelMap
     """Template of a counter's label per language, with {n} for its number."""
     departments: dict[Slug, Label]
+    """Departments (区民課, 福祉課, 保健子ども課) by id, with their names."""
     procedures: list[ProcedureConfig]
+    """Every procedure, in serving order: a visit's plan follows this order."""
     questions: list[QuestionConfig]
+    """Questions the life events may ask."""
     life_events: list[LifeEventConfig]
+    """Life events offered at the kiosk, in the order shown."""
 
     @model_validator(mode="after")
     def _references(self) -> CatalogConfig:
@@ -178,10 +200,13 @@ def _catalog_problems(catalog: CatalogConfig) -> Iterator[str]:
 
 class BandConfig(Model):
     id: Slug
+    """Stable id (simple, onestop, okuyami)."""
     label: Label
+    """Shown name per language (displays, tickets, status page)."""
     range: tuple[int, int]
     """First and last number of the band; numbers restart at the first each day."""
     target_wait_min: float = Field(gt=0, le=480)
+    """The wait the office aims at; the policy serves the band furthest behind it first."""
 
     _label = field_validator("label")(_check_label)
 
@@ -200,9 +225,11 @@ class BandConfig(Model):
 
 class CounterConfig(Model):
     id: Slug
+    """Stable id used by the API (c1, c2…)."""
     number: int = Field(ge=1, le=999)
     """Shown and announced: 「3番窓口」."""
     department: Slug
+    """Department of its staff."""
     skills: list[str] = Field(min_length=1)
     """Band ids (every procedure of that band) and/or procedure ids this counter serves."""
     state: Literal["open", "paused", "closed"] = "open"
@@ -213,7 +240,9 @@ class CounterConfig(Model):
 
 class HoursConfig(Model):
     open: dt.time = dt.time(8, 30)
+    """Reception opens (tickets are issued from then)."""
     close: dt.time = dt.time(17, 15)
+    """Reception closes (no ticket at or after this time)."""
 
     @model_validator(mode="after")
     def _order(self) -> HoursConfig:
@@ -224,10 +253,13 @@ class HoursConfig(Model):
 
 class BrokerConfig(Model):
     host: str = "127.0.0.1"
+    """The site's MQTT broker."""
     port: int = Field(1883, ge=1, le=65535)
+    """Its port."""
     username: str | None = None
     """Broker user of the server; its password comes from MADOGUCHI_MQTT_PASSWORD."""
     keepalive_s: int = Field(30, ge=5, le=600)
+    """MQTT keepalive; the broker declares the server offline after 1.5 × this without traffic."""
 
 
 class PolicyConfig(Model):
@@ -241,18 +273,27 @@ class PolicyConfig(Model):
 
 class SiteConfig(Model):
     id: Slug
+    """Site id, the file name (chuo, higashi, … takuma …)."""
     name: Label
+    """The office's name per language (tickets, status page)."""
     kind: Literal["ward_office", "branch_office"]
+    """区役所 or 総合出張所."""
     wave: Literal[1, 2]
     """Wave 1: the five ward offices (2026); wave 2: the eight branch offices (2027)."""
     service_from: dt.date
     """First day of the one-stop service at this site; tickets are refused before it."""
     timezone: str = "Asia/Tokyo"
+    """Time zone of service days and reception hours."""
     hours: HoursConfig = HoursConfig()
+    """Reception hours."""
     bands: list[BandConfig] = Field(min_length=1)
+    """Number bands (番号帯); ranges may not overlap."""
     counters: list[CounterConfig] = Field(min_length=1)
+    """Counters (窓口) with the skills they serve."""
     broker: BrokerConfig = BrokerConfig()
+    """MQTT broker the server publishes to."""
     policy: PolicyConfig = PolicyConfig()
+    """Knobs of the balancing policy."""
 
     _name = field_validator("name")(_check_label)
 

@@ -88,11 +88,16 @@ def cross_problems(site: SiteConfig, catalog: CatalogConfig) -> Iterator[str]:
             if skill not in procedures:
                 yield (f"{name}: counter '{c.id}' has skill '{skill}' "
                        "which is neither a band of the site nor a procedure")
-    for b in site.bands:
-        served = any(b.id in c.skills or any(procedures[s].band == b.id for s in c.skills if s in procedures)
-                     for c in site.counters)
-        if not served:
-            yield f"{name}: band '{b.id}' has no counter that serves it"
+    def served(band: str, procedure: str) -> bool:
+        return any(band in c.skills or procedure in c.skills for c in site.counters)
+
+    for e in catalog.life_events:
+        for pid in dict.fromkeys([*e.always, *(r.procedure for r in e.rules)]):
+            if e.band in bands and not served(e.band, pid):
+                yield f"{name}: life event '{e.id}' needs '{pid}' but no counter serves it in band '{e.band}'"
+    for p in catalog.procedures:
+        if p.simple and p.band in bands and not served(p.band, p.id):
+            yield f"{name}: simple procedure '{p.id}' has no counter that serves it"
     for e in catalog.life_events:
         if e.band not in bands:
             yield f"{name}: life event '{e.id}' issues in band '{e.band}' which the site does not have"
