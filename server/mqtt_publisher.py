@@ -122,7 +122,9 @@ class MqttPublisher:
         self._outbox: deque[Outgoing] = deque()
         self._state_wanted = False  # a commit since the last state publish
         self._resync = False  # just (re)connected: birth and full state now
-        self._connected = False
+        self._connected = False  # the broker acknowledged our birth message: the worker may send
+        self._link_up = False  # a session is open (for the log: one warning per outage)
+        self._birth_mid: int | None = None
         self._closing = False
         self._gave_up = False  # the broker refused our credentials
         self._reported_unreachable = False
@@ -158,8 +160,8 @@ class MqttPublisher:
             self._closing = True
             self._cond.notify()
         if self._worker is not None:
-            self._worker.join()  # it flushes the outbox first when connected
-        if self._connected:
+            self._worker.join(timeout=5)  # it flushes the outbox first when connected
+        if self._link_up:
             info = self._publish(server_status_topic(self.site), self._status(online=False), retain=True)
             self._wait_published(info)
         self._client.disconnect()  # a clean DISCONNECT: the broker drops the will, our status says offline
@@ -211,13 +213,13 @@ class MqttPublisher:
                 log.warning("%s refused the connection (%s); retrying", self._where(), reason.getName())
             return
         self.connections += 1
+        self._link_up = True
         self._reported_unreachable = False
         log.info("%s connected as %s", self._where(), self.settings.username or "anonymous")
-        self._publish(server_status_topic(self.site), self._status(online=True), retain=True)
-        with self._cond:
-            self._connected = True
-            self._resync = True
-            self._cond.notify()
+        # paho re-sends the QoS 1 messages it still holds right after this callback returns. The worker
+        # waits for the PUBACK of the birth message, so that everything newer goes out after them: a
+        # display never gets an older call after a newer one, and an older state never stays retained.
+        self._birth_mid = self._publish(server_status_topic(self.site), self._status(online=True), retain=True).mid
 
     def _give_up(self, reason: ReasonCode) -> None:
         self._gave_up = True
@@ -239,14 +241,20 @@ class MqttPublisher:
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode,
                        properties: object) -> None:
         with self._cond:
-            was_connected, self._connected = self._connected, False
-        if was_connected and not self._closing:
+            self._connected, self._birth_mid = False, None
+        was_up, self._link_up = self._link_up, False
+        if was_up and not self._closing:
             self._reported_unreachable = True  # one warning per outage, not one per attempt
             log.warning("%s connection lost (%s); reconnecting, updates are kept until it answers",
                         self._where(), reason.getName())
 
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: ReasonCode,
                     properties: object) -> None:
+        if mid == self._birth_mid:
+            with self._cond:  # see _on_connect: from now on the worker may send
+                self._connected = True
+                self._resync = True
+                self._cond.notify()
         if reason.is_failure:  # MQTT v5 PUBACK: mosquitto says "Not authorized" when the ACL denies it
             level = logging.DEBUG if self._reported_denial else logging.WARNING
             self._reported_denial = True
