@@ -5,9 +5,10 @@
 
 - paho's network thread (``loop_start``, named ``paho-mqtt-client-…``) connects, reconnects with an
   exponential backoff, and sends what is queued;
-- ``madoguchi-mqtt-{site}`` drains the outbox: calls and events in commit order (never dropped, kept
-  while the broker is away), and the state, coalesced to the newest (at most one publish per
-  ``state_interval_s``, refreshed every ``refresh_interval_s`` because estimates move with time).
+- ``madoguchi-mqtt-{site}`` drains the outbox: calls (never dropped, kept while the broker is away),
+  events (the newest ``EVENT_BACKLOG`` kept), each in commit order, and the state, coalesced to the
+  newest (at most one publish per ``state_interval_s``, refreshed every ``refresh_interval_s`` because
+  estimates move with time).
 
 ``changed()`` runs under the office lock after a commit: it only turns the commit into small payloads
 and hands them to the outbox, so an API request never waits for the network.
@@ -27,7 +28,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "MADOGUCHI_MQTT_PASSWORD"
 QOS = 1
+EVENT_BACKLOG = 50_000
+"""Events kept for the broker during an outage (a busy day has a few thousand); calls are never dropped."""
 
 # CONNACK reasons that another attempt with the same settings cannot fix (MQTT v5 names; paho maps the
 # v3.1.1 return codes 4 and 5 onto the same names). mosquitto 2.0 answers a wrong password with
@@ -114,12 +117,14 @@ def commit_messages(site: str, last_seq: int, events: Sequence[Event], calls: It
 class MqttPublisher:
     """Publishes a site's commits to its broker; see the module docstring for the threads and rules."""
 
-    def __init__(self, site: str, settings: MqttSettings, clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(self, site: str, settings: MqttSettings) -> None:
         self.site = site
         self.settings = settings
-        self._clock = clock
         self._cond = threading.Condition()
-        self._outbox: deque[Outgoing] = deque()
+        self._calls_topic = calls_topic(site)
+        self._calls: deque[Outgoing] = deque()  # never dropped
+        self._events: deque[Outgoing] = deque(maxlen=EVENT_BACKLOG)  # the oldest go first in a long outage
+        self._dropped_events = 0
         self._state_wanted = False  # a commit since the last state publish
         self._resync = False  # just (re)connected: birth and full state now
         self._connected = False  # the broker acknowledged our birth message: the worker may send
@@ -148,7 +153,12 @@ class MqttPublisher:
             if self._closing:
                 return
             self._services = services
-            self._outbox.extend(messages)
+            for message in messages:
+                if message.topic == self._calls_topic:
+                    self._calls.append(message)
+                else:
+                    self._dropped_events += len(self._events) == self._events.maxlen
+                    self._events.append(message)
             self._state_wanted = True
             self._cond.notify()
 
@@ -176,7 +186,6 @@ class MqttPublisher:
         self._services = services
         self._worker = threading.Thread(target=self._run, name=f"madoguchi-mqtt-{self.site}", daemon=True)
         self._worker.start()
-        self._client.will_set(server_status_topic(self.site), self._status(online=False), qos=QOS, retain=True)
         self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s)
         self._client.loop_start()
 
@@ -195,6 +204,7 @@ class MqttPublisher:
         if self.settings.username:
             client.username_pw_set(self.settings.username, self.settings.password)
         client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)  # type: ignore[arg-type]
+        client.on_pre_connect = self._set_will
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
@@ -203,6 +213,10 @@ class MqttPublisher:
 
     def _where(self) -> str:
         return f"MQTT broker {self.settings.host}:{self.settings.port}"
+
+    def _set_will(self, client: mqtt.Client, userdata: object) -> None:
+        """Before each (re)connect: the retained ``online: false`` the broker publishes if we vanish."""
+        client.will_set(server_status_topic(self.site), self._status(online=False), qos=QOS, retain=True)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode,
                     properties: object) -> None:
@@ -228,7 +242,8 @@ class MqttPublisher:
                   "restart the server. Displays get no updates until then.",
                   self._where(), self.settings.username, reason.getName(), hint, PASSWORD_ENV)
         with self._cond:
-            self._outbox.clear()
+            self._calls.clear()
+            self._events.clear()
             self._cond.notify()
         self._client.disconnect()  # ends paho's loop_forever: no further attempts
 
@@ -269,17 +284,27 @@ class MqttPublisher:
                 while not self._work_due():
                     self._cond.wait(timeout=self._seconds_to_next_work())
                 batch: list[Outgoing] = []
+                dropped = 0
                 if self._connected:
-                    batch, self._outbox = list(self._outbox), deque()
+                    batch = [*self._calls, *self._events]  # calls first: a display waits for them
+                    self._calls.clear()
+                    self._events.clear()
+                    dropped, self._dropped_events = self._dropped_events, 0
                 send_state = self._connected and self._state_due()
                 if send_state:
                     self._state_wanted = self._resync = False
                     self._last_state_at = time.monotonic()
                 closing = self._closing
-            for message in batch:
-                self._publish(message.topic, message.payload, retain=message.retain)
-            if send_state:
-                self._publish_state()
+            if batch and dropped:
+                log.warning("%s: %d events of the outage were dropped (backlog limit %d); no call was",
+                            self._where(), dropped, EVENT_BACKLOG)
+            try:
+                for message in batch:
+                    self._publish(message.topic, message.payload, retain=message.retain)
+                if send_state:
+                    self._publish_state()
+            except Exception:  # a bug must not silence the displays for the rest of the day
+                log.exception("%s: publishing failed; the worker carries on", self._where())
             if closing:
                 return
 
@@ -288,7 +313,7 @@ class MqttPublisher:
             return True
         if not self._connected:
             return False
-        return bool(self._outbox) or self._state_due()
+        return bool(self._calls or self._events) or self._state_due()
 
     def _state_due(self) -> bool:
         since = time.monotonic() - self._last_state_at
@@ -329,14 +354,9 @@ class MqttPublisher:
                         self._where(), self.settings.close_timeout_s)
 
     def _status(self, *, online: bool) -> str:
-        if self._clock is not None:
-            now = self._clock()
-        elif self._services is not None:
-            now = self._services.clock.now()
-        else:
-            now = dt.datetime.now(dt.UTC)
+        """The server's status; for the last will, ``at`` is when the session began (the end is unknown)."""
+        now = self._services.clock.now() if self._services is not None else dt.datetime.now(dt.UTC)
         return DeviceStatusPayload(device=SERVER_DEVICE, online=online, at=now).model_dump_json()
-
 
 
 def site_publisher(settings: Settings, *, host: str | None = None, port: int | None = None,

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from madoguchi.server import mqtt_publisher
 from madoguchi.server.cli import build_parser
 from madoguchi.server.mqtt_publisher import PASSWORD_ENV, MqttPublisher
 from madoguchi.server.protocol import (
@@ -15,6 +16,7 @@ from madoguchi.server.protocol import (
     SeenCalls,
     StatePayload,
     calls_topic,
+    events_topic,
     parse_message,
     server_status_topic,
     state_topic,
@@ -26,6 +28,7 @@ from tests.mqtt.conftest import recorder_for, server_settings
 from tests.mqtt.test_publishing import call_next, issue
 
 STATE, CALLS, SERVER_STATUS = state_topic(SITE), calls_topic(SITE), server_status_topic(SITE)
+EVENTS = events_topic(SITE)
 
 
 def status_is(online: bool):
@@ -105,12 +108,13 @@ def test_wrong_credentials_stop_the_retries_with_one_clear_error(tmp_path, broke
     assert publisher.connections == 0
 
 
-def test_a_broker_outage_never_slows_requests_and_loses_no_call(tmp_path):
+def test_a_broker_outage_never_slows_requests_and_loses_no_call(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(mqtt_publisher, "EVENT_BACKLOG", 5)  # events may be dropped in a long outage, calls not
     broker = start_site_broker(tmp_path / "broker", persistence_dir=tmp_path / "broker")
     publisher = MqttPublisher(SITE, server_settings(broker))
     api = make_api(tmp_path / "data", publisher=publisher)
     # A display with a persistent session: whatever it misses while away waits for it on the broker.
-    display = recorder_for(broker, "display-1", client_id="display-1", clean=False).connect(CALLS, STATE)
+    display = recorder_for(broker, "display-1", client_id="display-1", clean=False).connect(CALLS, STATE, EVENTS)
     try:
         publisher.start(api.services)
         wait_until(lambda: publisher.connected, 10, "the server's connection")
@@ -131,6 +135,11 @@ def test_a_broker_outage_never_slows_requests_and_loses_no_call(tmp_path):
         display.wait_for(lambda _: len(display.on(CALLS)) >= 2, timeout_s=15, what="both calls made during the outage")
         numbers = [CallPayload.model_validate_json(m.payload).number for m in display.on(CALLS)]
         assert numbers == tickets_called
+        last_seq = api.services.seq
+        display.wait_for(lambda _: [m for m in display.on(EVENTS) if m.json()["seq"] == last_seq],
+                         what="the last event")
+        assert [m.json()["seq"] for m in display.on(EVENTS)] == list(range(last_seq - 4, last_seq + 1))
+        assert "12 events of the outage were dropped" in caplog.text
     finally:
         display.disconnect()
         api.services.close()
