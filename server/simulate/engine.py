@@ -110,12 +110,28 @@ class _Active:
     ticket_counter: str | None = None  # the counter the visit was last called to
 
 
-def static_rules(site: SiteRules, catalog: Catalog) -> SiteRules:
-    """Today's layout: each counter serves only its own department's procedures of its band."""
+def static_rules(site: SiteRules, catalog: Catalog, one_ticket: bool = False) -> SiteRules:
+    """Each counter serves only its own department's procedures of its band (today's layout).
+
+    With ``one_ticket`` (the balanced policy's ``department_counters`` layout) a counter of a band
+    also serves its department's steps of that band's life events wherever the catalog files them
+    (the 転出届 of a 転出 visit is a simple-band procedure, done at the one-stop counter).
+    """
     counters = []
     for spec in site.counters:
-        skills = tuple(p.id for p in catalog.procedures.values()
-                       if p.department == spec.department and (p.band in spec.skills or p.id in spec.skills))
+        own = {p.id for p in catalog.procedures.values()
+               if p.department == spec.department and (p.band in spec.skills or p.id in spec.skills)}
+        whole_bands = [b for b in spec.skills if b in {band.id for band in site.bands}
+                       and all(p.department == spec.department for p in catalog.procedures.values() if p.band == b)]
+        if one_ticket and whole_bands == list(spec.skills):
+            counters.append(spec)  # its bands are its department's alone: nothing to split
+            continue
+        if one_ticket:
+            for event in catalog.life_events.values():
+                if event.band in spec.skills:
+                    steps = {*event.always, *(rule.procedure for rule in event.rules)}
+                    own |= {p for p in steps if catalog.procedures[p].department == spec.department}
+        skills = tuple(p for p in catalog.procedures if p in own)
         counters.append(dataclasses.replace(spec, skills=skills))
     return dataclasses.replace(site, counters=tuple(counters))
 
@@ -128,8 +144,12 @@ class Simulator:
         self.scenario = scenario
         self.policy_name = policy
         self.catalog = catalog
-        department_counters = policy == "static" or scenario.balanced.layout == "department_counters"
-        self.rules = static_rules(site, catalog) if department_counters else site
+        if policy == "static":
+            self.rules = static_rules(site, catalog)
+        elif scenario.balanced.layout == "department_counters":
+            self.rules = static_rules(site, catalog, one_ticket=True)
+        else:
+            self.rules = site
         bands = {b.id: b for b in site.bands}
         chosen = StaticFifoPolicy() if policy == "static" else BalancedPolicy(bands, site.policy.priority_credit_min)
         self.office = Office(self.rules, catalog, SequentialIds(), policy=chosen, enforce_hours=False)
