@@ -72,10 +72,13 @@ class EscposDecoder:
             return self._gs()
         if first == FS:
             return self._prefixed(_FS_FIXED, "FS")
-        # Printable text up to the next control byte.
+        # Printable text up to the next control byte. A run that reaches the end of what arrived may go
+        # on in the next chunk: wait for its end, so the same bytes decode alike however they are split.
         end = 1
         while end < len(b) and b[end] >= 0x20 and b[end] != 0x7F:
             end += 1
+        if end == len(b):
+            return None
         return Command("TEXT", data=bytes(b[:end])), end
 
     def _need(self, n: int) -> bool:
