@@ -283,26 +283,32 @@ class MqttPublisher:
             with self._cond:
                 while not self._work_due():
                     self._cond.wait(timeout=self._seconds_to_next_work())
-                batch: list[Outgoing] = []
-                dropped = 0
-                if self._connected:
-                    batch = [*self._calls, *self._events]  # calls first: a display waits for them
-                    self._calls.clear()
-                    self._events.clear()
-                    dropped, self._dropped_events = self._dropped_events, 0
                 send_state = self._connected and self._state_due()
                 if send_state:
                     self._state_wanted = self._resync = False
                     self._last_state_at = time.monotonic()
                 closing = self._closing
-            if batch and dropped:
-                log.warning("%s: %d events of the outage were dropped (backlog limit %d); no call was",
-                            self._where(), dropped, EVENT_BACKLOG)
             try:
+                # The state is read before the queue is taken: every call it lists was queued (under the
+                # office lock, right after its commit) by then, so each call goes out before a state that
+                # shows it, and a display never takes a call it has not announced for an old one.
+                state = self._state_payload() if send_state else None
+                with self._cond:
+                    batch: list[Outgoing] = []
+                    dropped = 0
+                    if self._connected:
+                        batch = [*self._calls, *self._events]  # calls first: a display waits for them
+                        self._calls.clear()
+                        self._events.clear()
+                        dropped, self._dropped_events = self._dropped_events, 0
+                if batch and dropped:
+                    log.warning("%s: %d events of the outage were dropped (backlog limit %d); no call was",
+                                self._where(), dropped, EVENT_BACKLOG)
                 for message in batch:
                     self._publish(message.topic, message.payload, retain=message.retain)
-                if send_state:
-                    self._publish_state()
+                if state is not None:
+                    self._publish(state_topic(self.site), state, retain=True)
+                    self.state_publishes += 1
             except Exception:  # a bug must not silence the displays for the rest of the day
                 log.exception("%s: publishing failed; the worker carries on", self._where())
             if closing:
@@ -326,13 +332,11 @@ class MqttPublisher:
         wait = self.settings.state_interval_s if self._state_wanted else self.settings.refresh_interval_s
         return max(0.0, self._last_state_at + wait - time.monotonic())
 
-    def _publish_state(self) -> None:
+    def _state_payload(self) -> str | None:
         services = self._services
         if services is None:
-            return
-        payload = services.state().model_dump_json()  # takes the office lock briefly, like GET /state
-        self._publish(state_topic(self.site), payload, retain=True)
-        self.state_publishes += 1
+            return None
+        return services.state().model_dump_json()  # takes the office lock briefly, like GET /state
 
     # --- helpers ------------------------------------------------------------------------------------
 
