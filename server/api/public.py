@@ -24,7 +24,7 @@ from .security import ServicesDep
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "web" / "templates"))
-REFRESH_S = 30
+REFRESH_S = 15
 
 
 def find(services: Services, office: Office, token: str) -> Ticket:
