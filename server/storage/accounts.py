@@ -14,6 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from .database import transaction
 
+RECHECK = dt.timedelta(seconds=10)
+
 
 class Role(StrEnum):
     COUNTER = "counter"
@@ -55,10 +57,14 @@ class Accounts:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.hasher = PasswordHasher()
+        # token hash -> (who, trusted until): every request resolves its token. Any change made here clears
+        # it; a change made by another process (the CLI revoking a device) is seen within RECHECK.
+        self._resolved: dict[str, tuple[Principal, dt.datetime]] = {}
 
     # ----- users
 
     def add_user(self, username: str, role: Role, password: str, now: dt.datetime) -> None:
+        self._resolved.clear()
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?) "
@@ -71,6 +77,7 @@ class Accounts:
                 self.conn.execute("SELECT username, role, disabled FROM users ORDER BY username")]
 
     def disable_user(self, username: str) -> bool:
+        self._resolved.clear()
         with transaction(self.conn):
             changed = self.conn.execute("UPDATE users SET disabled = 1 WHERE username = ?", (username,)).rowcount
             self.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
@@ -91,6 +98,7 @@ class Accounts:
 
     def open_session(self, username: str, now: dt.datetime, ttl: dt.timedelta) -> str:
         token = new_token()
+        self._resolved.clear()
         with transaction(self.conn):
             self.conn.execute("DELETE FROM sessions WHERE expires_at < ?", (_utc(now),))
             self.conn.execute("INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)",
@@ -98,6 +106,7 @@ class Accounts:
         return token
 
     def close_session(self, token: str) -> None:
+        self._resolved.clear()
         with transaction(self.conn):
             self.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash(token),))
 
@@ -105,6 +114,7 @@ class Accounts:
 
     def add_device(self, name: str, kind: DeviceKind, now: dt.datetime) -> str:
         token = new_token()
+        self._resolved.clear()
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT INTO devices (name, kind, token_hash, created_at) VALUES (?, ?, ?, ?) "
@@ -114,6 +124,7 @@ class Accounts:
         return token
 
     def revoke_device(self, name: str) -> bool:
+        self._resolved.clear()
         with transaction(self.conn):
             return self.conn.execute("UPDATE devices SET revoked = 1 WHERE name = ?", (name,)).rowcount > 0
 
@@ -125,13 +136,19 @@ class Accounts:
 
     def principal(self, token: str, now: dt.datetime) -> Principal | None:
         digest = token_hash(token)
+        cached = self._resolved.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         row = self.conn.execute("SELECT name, kind FROM devices WHERE token_hash = ? AND revoked = 0",
                                 (digest,)).fetchone()
         if row:
-            return Principal(row[0], row[1], True)
+            self._resolved[digest] = (Principal(row[0], row[1], True), now + RECHECK)
+            return self._resolved[digest][0]
         row = self.conn.execute(
-            "SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username "
+            "SELECT u.username, u.role, s.expires_at FROM sessions s JOIN users u ON u.username = s.username "
             "WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0", (digest, _utc(now))).fetchone()
         if row:
-            return Principal(row[0], row[1], False)
+            expires = dt.datetime.fromisoformat(row[2])
+            self._resolved[digest] = (Principal(row[0], row[1], False), min(expires, now + RECHECK))
+            return self._resolved[digest][0]
         return None

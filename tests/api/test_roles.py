@@ -126,3 +126,15 @@ def test_password_sign_in_gives_a_working_bearer_token(api):
     assert good.status_code == 200 and good.json()["token_type"] == "bearer" and good.json()["expires_in"] > 0
     token = good.json()["access_token"]
     assert api.client.get("/api/v1/counters", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_device_revoked_by_another_process_is_refused_within_seconds(api, tmp_path):
+    from madoguchi.server.storage.accounts import Accounts
+    from madoguchi.server.storage.database import connect
+
+    assert api.get("/api/v1/state", "kiosk").status_code == 200
+    other = connect(api.services.settings.database_path)  # as `madoguchi device revoke` would
+    Accounts(other.conn).revoke_device("kiosk-1")
+    other.conn.close()
+    api.advance(0.25)  # 15 s later: past the recheck interval
+    assert api.get("/api/v1/state", "kiosk").status_code == 401
