@@ -1,15 +1,19 @@
 """The composition root: ``build(settings)`` wires storage, office, clock and publisher.
 
-The API, the CLI and the tests all call it. Every command runs under one lock (the server is the
-single writer) and its changes are committed, with fsync, before the caller gets an answer.
+The API, the CLI and the tests all call it. Every command is applied to the office under one lock
+(the server is the single writer) and answered only once its changes, and everything applied before
+them, are committed with fsync (server/writer.py batches the commits).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -27,8 +31,9 @@ from .sites import LoadedSite, load
 from .storage.accounts import Accounts
 from .storage.card_vault import CardVault, load_or_create_key
 from .storage.database import connect, transaction
-from .storage.office_store import OfficeStore, Transaction
+from .storage.office_store import OfficeStore, Transaction, rows_of
 from .views import state_payload
+from .writer import Pending, Writer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,13 +73,23 @@ class Services:
     office: Office
     publisher: Publisher
     calls: CallLog
+    writer_conn: sqlite3.Connection
     seq: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
+    pending_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Idempotency keys of tickets applied but not yet committed: key -> (ticket id, request digest)."""
+    _writer: Writer | None = None
+    _last: Future[None] | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
     _keeper: threading.Thread | None = None
 
-    def execute(self, command: Callable[[Office, dt.datetime, Transaction], T]) -> T:
-        """Run a command on the office and commit its changes before returning its result."""
+    def __post_init__(self) -> None:
+        self._writer = Writer(self.writer_conn, self._committed, self._failed)
+
+    # ----- commands
+
+    def apply(self, command: Callable[[Office, dt.datetime, Transaction], T]) -> tuple[T, Future[None] | None]:
+        """Run a command on the office now; the future completes when it (and all before it) is on disk."""
         with self.lock:
             now = self.clock.now()
             tx = Transaction()
@@ -82,32 +97,82 @@ class Services:
                 self.office.roll_day(now)
                 result = command(self.office, now, tx)
             except DomainError:
-                self._commit(self.office.take_changes(), None)  # a day roll may have happened
+                self._queue(self.office.take_changes(), None)  # a day roll may have happened
                 raise
             except BaseException:
                 self._reload()
                 raise
-            self._commit(self.office.take_changes(), tx)
-            return result
+            return result, self._queue(self.office.take_changes(), tx) or self._last
+
+    def execute(self, command: Callable[[Office, dt.datetime, Transaction], T]) -> T:
+        """Run a command and return its result once it is committed (blocking; threads and tools)."""
+        result, committed = self.apply(command)
+        if committed is not None:
+            self._wait(committed.result)
+        return result
+
+    async def execute_async(self, command: Callable[[Office, dt.datetime, Transaction], T]) -> T:
+        """The same for the event loop: the loop keeps serving while the commit is written."""
+        result, committed = self.apply(command)
+        if committed is not None:
+            future = asyncio.wrap_future(committed)
+            try:
+                await future
+            except Exception as exc:
+                raise StorageUnavailable from exc
+        return result
+
+    @staticmethod
+    def _wait(result: Callable[[], None]) -> None:
+        try:
+            result()
+        except Exception as exc:
+            raise StorageUnavailable from exc
 
     def read(self, query: Callable[[Office, dt.datetime], T]) -> T:
         with self.lock:
             return query(self.office, self.clock.now())
 
-    def _commit(self, changes: Changes, tx: Transaction | None) -> None:
-        if not changes.events and not changes.tickets and not changes.counters and not (tx and tx.side_writes):
-            return
-        try:
-            self.seq = self.store.commit(changes, tx)
-        except Exception as exc:
-            log.error("commit failed, reloading the office from the database: %s", type(exc).__name__)
+    def _queue(self, changes: Changes, tx: Transaction | None) -> Future[None] | None:
+        rows = rows_of(self.settings.site, changes, tx)
+        if rows.empty:
+            return None
+        assert self._writer is not None
+        self._last = self._writer.submit(Pending(rows, changes))
+        return self._last
+
+    def _committed(self, batch: list[Pending], last_seq: int) -> None:
+        """Writer thread, after a successful write: sequence numbers, calls, listeners."""
+        with self.lock:
+            self.seq = last_seq
+            end = last_seq - sum(len(p.rows.events) for p in batch)
+            for pending in batch:
+                end += len(pending.rows.events)
+                new_calls = self.calls.record(self.office, pending.changes.events, end)
+                self.publisher.changed(self, pending.changes, new_calls)
+            self._forget_keys(batch)
+
+    def _failed(self, error: Exception, drain: Callable[[], list[Pending]]) -> list[Pending]:
+        """Writer thread, after a failed write: everything applied since is lost too; reload."""
+        with self.lock:
+            lost = drain()
+            log.error("commit failed (%s); %d commands undone, the office is reloaded from the database",
+                      type(error).__name__, 1 + len(lost))
+            self.pending_keys.clear()
             self._reload()
-            raise StorageUnavailable from exc
-        new_calls = self.calls.record(self.office, changes.events, self.seq)
-        self.publisher.changed(self, changes, new_calls)
+        return lost
+
+    def _forget_keys(self, batch: list[Pending]) -> None:
+        committed = {p.rows.idempotency_key for p in batch if p.rows.idempotency_key}
+        for key in committed:
+            self.pending_keys.pop(key, None)
 
     def state(self) -> StatePayload:
-        """What displays see (the MQTT state payload and GET /state)."""
+        """What displays see (the MQTT state payload and GET /state).
+
+        Its ``seq`` and ``recent_calls`` are those of committed changes only: a call reaches the
+        publisher's queue before any state that lists it can be read.
+        """
         with self.lock:
             now = self.clock.now()
             return state_payload(snapshot(self.office, now), self.seq, self.calls.recent())
@@ -132,8 +197,11 @@ class Services:
         self._stopping.set()
         if self._keeper is not None:
             self._keeper.join(5)
+        if self._writer is not None:
+            self._writer.close()
         self.publisher.close()
         with self.lock:
+            self.writer_conn.close()
             self.store.conn.close()
 
 
@@ -144,6 +212,7 @@ def new_office(site: LoadedSite, settings: Settings) -> Office:
 def build(settings: Settings, clock: Clock | None = None, publisher: Publisher | None = None) -> Services:
     site = load(settings.config_dir, settings.site)
     db = connect(settings.database_path)
+    writer_conn = connect(settings.database_path).conn  # the writer thread's own connection
     store = OfficeStore(db, settings.site)
     office = new_office(site, settings)
     store.restore(office)
@@ -155,4 +224,5 @@ def build(settings: Settings, clock: Clock | None = None, publisher: Publisher |
         settings=settings, site=site, clock=clock or SystemClock(site.config.timezone), store=store,
         accounts=Accounts(db.conn), vault=CardVault(load_or_create_key(settings.card_key_path)),
         office=office, publisher=publisher or NullPublisher(), calls=calls, seq=store.last_seq(),
+        writer_conn=writer_conn,
     )

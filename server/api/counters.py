@@ -19,18 +19,24 @@ router = APIRouter(prefix="/counters", tags=["counter"])
 Action = Callable[[Office, dt.datetime], Ticket | None]
 
 
-def act(services: Services, counter_id: str, action: Action) -> schemas.CounterAction:
+async def act(services: Services, counter_id: str, action: Action) -> schemas.CounterAction:
     """Run a counter action; the answer carries the visit's card data only to the counter serving it."""
-    def command(office: Office, now: dt.datetime, tx: Transaction) -> schemas.CounterAction:
+    def command(office: Office, now: dt.datetime, tx: Transaction) -> tuple[schemas.CounterAction, str | None]:
         office.counter(counter_id)  # 404 before anything else
         ticket = action(office, now)
-        card = services.vault.read(services.store.conn, ticket.id) \
-            if ticket and present.served_here(ticket, counter_id) else None
-        return schemas.CounterAction(
-            ticket=present.staff_ticket(office, ticket, card) if ticket else None,
+        answer = schemas.CounterAction(
+            ticket=present.staff_ticket(office, ticket) if ticket else None,
             counter=present.counter_out(office, office.counter(counter_id)),
         )
-    return services.execute(command)
+        return answer, ticket.id if ticket and present.served_here(ticket, counter_id) else None
+
+    answer, card_of = await services.execute_async(command)
+    if card_of is not None and answer.ticket is not None:  # read once committed: the card row is on disk
+        with services.lock:
+            card = services.vault.read(services.store.conn, card_of)
+        if card:
+            answer.ticket.card = schemas.Card(**card)
+    return answer
 
 
 @router.get("", response_model=list[schemas.CounterOut])
@@ -42,17 +48,17 @@ def list_counters(services: ServicesDep, _: Staff) -> list[schemas.CounterOut]:
 @router.post("/{counter_id}/call-next", response_model=schemas.CounterAction)
 async def call_next(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
     """Call whom the balancing policy chooses; ``ticket`` is null when nobody waits for this counter."""
-    return act(services, counter_id, lambda office, now: office.call_next(counter_id, now))
+    return await act(services, counter_id, lambda office, now: office.call_next(counter_id, now))
 
 
 @router.post("/{counter_id}/recall", response_model=schemas.CounterAction)
 async def recall(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
-    return act(services, counter_id, lambda office, now: office.recall(counter_id, now))
+    return await act(services, counter_id, lambda office, now: office.recall(counter_id, now))
 
 
 @router.post("/{counter_id}/start", response_model=schemas.CounterAction)
 async def start(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
-    return act(services, counter_id, lambda office, now: office.start(counter_id, now))
+    return await act(services, counter_id, lambda office, now: office.start(counter_id, now))
 
 
 @router.post("/{counter_id}/finish", response_model=schemas.CounterAction)
@@ -60,23 +66,24 @@ async def finish(counter_id: str, services: ServicesDep, _: Staff,
            body: schemas.FinishIn | None = None) -> schemas.CounterAction:
     """Finish the current step: it continues here, waits for its next counter, or the visit ends."""
     outcome = (body or schemas.FinishIn()).outcome
-    return act(services, counter_id, lambda office, now: office.finish(counter_id, outcome, now))
+    return await act(services, counter_id, lambda office, now: office.finish(counter_id, outcome, now))
 
 
 @router.post("/{counter_id}/no-show", response_model=schemas.CounterAction)
 async def no_show(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
-    return act(services, counter_id, lambda office, now: office.no_show(counter_id, now))
+    return await act(services, counter_id, lambda office, now: office.no_show(counter_id, now))
 
 
 @router.post("/{counter_id}/hold", response_model=schemas.CounterAction)
 async def hold(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
-    return act(services, counter_id, lambda office, now: office.hold(counter_id, now))
+    return await act(services, counter_id, lambda office, now: office.hold(counter_id, now))
 
 
 @router.post("/{counter_id}/call", response_model=schemas.CounterAction)
 async def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: Staff) -> schemas.CounterAction:
     """Call a given visit out of order (or back from hold); the reason is logged."""
-    return act(services, counter_id, lambda office, now: office.call(counter_id, body.ticket_id, body.reason, now))
+    return await act(services, counter_id,
+                     lambda office, now: office.call(counter_id, body.ticket_id, body.reason, now))
 
 
 @router.get("/{counter_id}/queue", response_model=list[schemas.StaffTicket])

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import sqlite3
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
@@ -73,8 +74,11 @@ def _request_hash(body: schemas.TicketIn, manual: bool) -> str:
     return hashlib.sha256(repr(sorted(shape.items())).encode()).hexdigest()
 
 
-def issue(services: Services, body: schemas.TicketIn, key: str | None, manual: bool,
-          response: Response) -> schemas.TicketOut:
+Issue = Callable[[Office, dt.datetime, Transaction], tuple[schemas.TicketOut, bool]]
+
+
+def _prepare(services: Services, body: schemas.TicketIn, key: str | None, manual: bool) -> Issue:
+    """Checks before the office is touched, and the command that issues (or replays) the ticket."""
     if body.language not in services.site.catalog_config.languages:
         raise invalid("answer_not_an_option", question="language", options=services.site.catalog_config.languages)
     if key is not None and not IDEMPOTENCY_KEY.match(key):
@@ -88,7 +92,7 @@ def issue(services: Services, body: schemas.TicketIn, key: str | None, manual: b
 
     def command(office: Office, now: dt.datetime, tx: Transaction) -> tuple[schemas.TicketOut, bool]:
         if key is not None:
-            row = services.store.conn.execute(
+            row = services.pending_keys.get(key) or services.store.conn.execute(
                 "SELECT ticket_id, request_hash FROM idempotency WHERE key = ?", (key,)).fetchone()
             if row is not None:
                 if row[1] != digest:
@@ -97,6 +101,8 @@ def issue(services: Services, body: schemas.TicketIn, key: str | None, manual: b
         ticket = office.issue(request, now)
         out = present.ticket_out(office, ticket, now, services.settings.public_url)
         if key is not None:
+            services.pending_keys[key] = (ticket.id, digest)  # until the writer has committed it
+            tx.idempotency_key = key
             tx.add(lambda conn: conn.execute(
                 "INSERT INTO idempotency (key, ticket_id, request_hash, created_at) VALUES (?, ?, ?, ?)",
                 (key, ticket.id, digest, now.isoformat())))
@@ -106,7 +112,11 @@ def issue(services: Services, body: schemas.TicketIn, key: str | None, manual: b
         tx.add(_remember_estimate(services.settings.site, ticket, out.estimate, now))
         return out, False
 
-    out, replayed = services.execute(command)
+    return command
+
+
+def _answer(response: Response, issued: tuple[schemas.TicketOut, bool]) -> schemas.TicketOut:
+    out, replayed = issued
     if replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -138,11 +148,12 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 async def create_ticket(body: schemas.TicketIn, response: Response, services: ServicesDep, _: Kiosk,
                   idempotency_key: IdempotencyKey = None) -> schemas.TicketOut:
     """Issue one ticket for the whole visit. Committed to disk before this answer is sent."""
-    return issue(services, body, idempotency_key, manual=False, response=response)
+    command = _prepare(services, body, idempotency_key, manual=False)
+    return _answer(response, await services.execute_async(command))
 
 
 @router.post("/tickets/manual", status_code=201, response_model=schemas.TicketOut, tags=["guide"])
 def create_manual_ticket(body: schemas.TicketIn, response: Response, services: ServicesDep, _: Guide,
                          idempotency_key: IdempotencyKey = None) -> schemas.TicketOut:
     """A ticket issued by hand by the floor guide (same rules as the kiosk's)."""
-    return issue(services, body, idempotency_key, manual=True, response=response)
+    return _answer(response, services.execute(_prepare(services, body, idempotency_key, manual=True)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -32,46 +32,113 @@ class Transaction:
     """Writes that must commit together with the office's changes (idempotency key, card data…)."""
 
     side_writes: list[SideWrite] = field(default_factory=list)
+    idempotency_key: str | None = None
+    """The key of a ticket issued by this command, remembered in memory until it is committed."""
 
     def add(self, write: SideWrite) -> None:
         self.side_writes.append(write)
 
 
+@dataclass
+class Rows:
+    """One command's changes as plain rows: taken under the office lock, written later by the writer."""
+
+    tickets: list[tuple[object, ...]]
+    steps: list[tuple[object, ...]]
+    counters: list[tuple[object, ...]]
+    band_days: list[tuple[object, ...]]
+    events: list[tuple[object, ...]]
+    closed_with_card: list[tuple[str]]
+    side_writes: list[SideWrite]
+    idempotency_key: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.tickets or self.counters or self.band_days or self.events or self.side_writes)
+
+
+TICKET_UPSERT = (
+    "INSERT INTO tickets (id, token, site, service_day, band, number, display_number, language, life_event,"
+    " priority, status, current, issued_at, queued_at, counter_id, called_at, first_called_at, finished_at,"
+    " recalls, has_card, manual) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET priority = excluded.priority, status = excluded.status,"
+    " current = excluded.current, queued_at = excluded.queued_at, counter_id = excluded.counter_id,"
+    " called_at = excluded.called_at, first_called_at = excluded.first_called_at,"
+    " finished_at = excluded.finished_at, recalls = excluded.recalls"
+)
+STEP_UPSERT = (
+    "INSERT INTO steps (ticket_id, idx, procedure, state, counter_id, started_at, finished_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, idx) DO UPDATE SET state = excluded.state,"
+    " counter_id = excluded.counter_id, started_at = excluded.started_at, finished_at = excluded.finished_at"
+)
+COUNTER_UPSERT = (
+    "INSERT INTO counters (site, id, state, skills, staff, ticket_id) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (site, id) DO UPDATE SET state = excluded.state, skills = excluded.skills,"
+    " staff = excluded.staff, ticket_id = excluded.ticket_id"
+)
+BAND_DAY_UPSERT = (
+    "INSERT INTO band_days (site, band, day, last_number) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (site, band, day) DO UPDATE SET last_number = excluded.last_number"
+)
+EVENT_INSERT = (
+    "INSERT INTO events (site, at, kind, ticket_id, counter_id, band, number, step, procedure, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def rows_of(site: str, changes: Changes, tx: Transaction | None = None) -> Rows:
+    tickets = changes.tickets
+    return Rows(
+        tickets=[(t.id, t.token, t.site, t.service_day.isoformat(), t.band, t.number, t.display_number, t.language,
+                  t.life_event, json.dumps(sorted(t.priority)), t.status.value, t.current, _iso(t.issued_at),
+                  _iso(t.queued_at), t.counter_id, _iso(t.called_at), _iso(t.first_called_at),
+                  _iso(t.finished_at), t.recalls, int(t.has_card), int(t.manual)) for t in tickets],
+        steps=[(t.id, i, s.procedure, s.state.value, s.counter_id, _iso(s.started_at), _iso(s.finished_at))
+               for t in tickets for i, s in enumerate(t.steps)],
+        counters=[(site, c.id, c.state.value, json.dumps(sorted(c.skills)), c.staff, c.ticket_id)
+                  for c in changes.counters],
+        band_days=[(site, b, changes.day.isoformat(), n) for b, n in changes.last_numbers.items()]
+        if changes.last_numbers and changes.day else [],
+        events=[(site, e.at.isoformat(), e.kind.value, e.ticket_id, e.counter_id, e.band, e.number, e.step,
+                 e.procedure, json.dumps(e.data, ensure_ascii=False, default=str)) for e in changes.events],
+        closed_with_card=[(t.id,) for t in tickets if not t.is_open and t.has_card],
+        side_writes=list(tx.side_writes) if tx else [],
+        idempotency_key=tx.idempotency_key if tx else None,
+    )
+
+
+def write(conn: sqlite3.Connection, batch: Sequence[Rows]) -> int:
+    """Write every command of ``batch`` in one transaction (one fsync), in order.
+
+    Returns the sequence number of the last event in the log (a batch's events are consecutive).
+    """
+    with transaction(conn):
+        for rows in batch:
+            conn.executemany(TICKET_UPSERT, rows.tickets)
+            conn.executemany(STEP_UPSERT, rows.steps)
+            conn.executemany(COUNTER_UPSERT, rows.counters)
+            conn.executemany(BAND_DAY_UPSERT, rows.band_days)
+            conn.executemany(EVENT_INSERT, rows.events)
+            for side_write in rows.side_writes:
+                side_write(conn)
+            # card data lives only as long as the visit
+            conn.executemany("DELETE FROM card_data WHERE ticket_id = ?", rows.closed_with_card)
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+    return int(row[0]) if row else 0
+
+
 class OfficeStore:
+    """Reads and the odd write outside the office (feedback) on ``conn``; office changes go through
+    ``rows_of`` and ``write`` on the writer's own connection (see services.Writer)."""
+
     def __init__(self, db: sqlite_utils.Database, site: str) -> None:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.site = site
 
-    # ----- writing
-
     def commit(self, changes: Changes, tx: Transaction | None = None) -> int:
-        """Write the office's changes and the side writes atomically (fsync before returning).
-
-        Returns the sequence number of the last event in the log (events get consecutive numbers).
-        """
-        conn = self.conn
-        with transaction(conn):
-            self._write_tickets(changes.tickets)
-            self._write_counters(changes.counters)
-            if changes.last_numbers and changes.day:
-                conn.executemany(
-                    "INSERT INTO band_days (site, band, day, last_number) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (site, band, day) DO UPDATE SET last_number = excluded.last_number",
-                    [(self.site, b, changes.day.isoformat(), n) for b, n in changes.last_numbers.items()],
-                )
-            conn.executemany(
-                "INSERT INTO events (site, at, kind, ticket_id, counter_id, band, number, step, procedure, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(self.site, e.at.isoformat(), e.kind.value, e.ticket_id, e.counter_id, e.band, e.number, e.step,
-                  e.procedure, json.dumps(e.data, ensure_ascii=False, default=str)) for e in changes.events],
-            )
-            for write in tx.side_writes if tx else ():
-                write(conn)
-            closed = [t.id for t in changes.tickets if not t.is_open and t.has_card]
-            if closed:  # card data lives only as long as the visit
-                conn.executemany("DELETE FROM card_data WHERE ticket_id = ?", [(t,) for t in closed])
-            return self.last_seq()
+        """Write one command's changes at once on ``conn`` (tools and tests; the server batches)."""
+        return write(self.conn, [rows_of(self.site, changes, tx)])
 
     def add_feedback(self, ticket: Ticket, rating: int, comment: str | None, now: dt.datetime) -> bool:
         """Record a resident's rating once per visit; False when the visit already has one."""
@@ -91,38 +158,6 @@ class OfficeStore:
     def last_seq(self) -> int:
         row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         return int(row[0]) if row else 0
-
-    def _write_tickets(self, tickets: Sequence[Ticket]) -> None:
-        if not tickets:
-            return
-        self.conn.executemany(
-            "INSERT INTO tickets (id, token, site, service_day, band, number, display_number, language, life_event,"
-            " priority, status, current, issued_at, queued_at, counter_id, called_at, first_called_at, finished_at,"
-            " recalls, has_card, manual) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET priority = excluded.priority, status = excluded.status,"
-            " current = excluded.current, queued_at = excluded.queued_at, counter_id = excluded.counter_id,"
-            " called_at = excluded.called_at, first_called_at = excluded.first_called_at,"
-            " finished_at = excluded.finished_at, recalls = excluded.recalls",
-            [(t.id, t.token, t.site, t.service_day.isoformat(), t.band, t.number, t.display_number, t.language,
-              t.life_event, json.dumps(sorted(t.priority)), t.status.value, t.current, _iso(t.issued_at),
-              _iso(t.queued_at), t.counter_id, _iso(t.called_at), _iso(t.first_called_at), _iso(t.finished_at),
-              t.recalls, int(t.has_card), int(t.manual)) for t in tickets],
-        )
-        self.conn.executemany(
-            "INSERT INTO steps (ticket_id, idx, procedure, state, counter_id, started_at, finished_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, idx) DO UPDATE SET state = excluded.state,"
-            " counter_id = excluded.counter_id, started_at = excluded.started_at, finished_at = excluded.finished_at",
-            [(t.id, i, s.procedure, s.state.value, s.counter_id, _iso(s.started_at), _iso(s.finished_at))
-             for t in tickets for i, s in enumerate(t.steps)],
-        )
-
-    def _write_counters(self, counters: Iterable[Counter]) -> None:
-        self.conn.executemany(
-            "INSERT INTO counters (site, id, state, skills, staff, ticket_id) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (site, id) DO UPDATE SET state = excluded.state, skills = excluded.skills,"
-            " staff = excluded.staff, ticket_id = excluded.ticket_id",
-            [(self.site, c.id, c.state.value, json.dumps(sorted(c.skills)), c.staff, c.ticket_id) for c in counters],
-        )
 
     # ----- reading
 

@@ -1,0 +1,31 @@
+"""When the disk refuses a write, the caller hears it (503), nothing half-done remains, work goes on."""
+
+from __future__ import annotations
+
+import pytest
+
+REFUSE_CALLS = ("CREATE TRIGGER refuse_calls BEFORE INSERT ON events WHEN NEW.kind = 'called' "
+                "BEGIN SELECT RAISE(ABORT, 'disk refused the write'); END")
+
+
+@pytest.mark.allow_error_logs
+def test_a_refused_commit_answers_503_undoes_the_call_and_the_office_carries_on(api):
+    ticket = api.post("/api/v1/tickets", "kiosk", json={"procedures": ["juminhyo"]}).json()
+    conn = api.services.store.conn
+    conn.execute(REFUSE_CALLS)
+
+    refused = api.post("/api/v1/counters/c1/call-next", "counter")
+    assert refused.status_code == 503 and refused.json()["code"] == "storage_unavailable"
+    assert refused.headers["Retry-After"] == "2"
+    # nothing of the call remains, in memory or on disk: the ticket waits as before
+    assert api.services.office.tickets[ticket["id"]].status.value == "waiting"
+    assert api.services.office.counters["c1"].ticket_id is None
+    assert conn.execute("SELECT status FROM tickets WHERE id = ?", (ticket["id"],)).fetchone()[0] == "waiting"
+    public = api.client.get(ticket["status_url"].replace("http://madoguchi.test/t/", "/api/v1/public/tickets/"))
+    assert public.json()["status"] == "waiting"
+
+    conn.execute("DROP TRIGGER refuse_calls")
+    called = api.post("/api/v1/counters/c1/call-next", "counter").json()["ticket"]
+    assert called["id"] == ticket["id"], "the same visit is called once the disk takes writes again"
+    later = api.post("/api/v1/tickets", "kiosk", json={"procedures": ["juminhyo"]}).json()
+    assert later["number"] == ticket["number"] + 1, "numbering went on without a gap or a repeat"
