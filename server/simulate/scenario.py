@@ -139,6 +139,13 @@ class Scenario(Model):
     serve_until: dt.time = dt.time(19, 0)
     """Counters keep serving everyone who took a ticket; whoever is left then is 'open at close'."""
 
+    @model_validator(mode="after")
+    def _known_streams(self) -> Scenario:
+        unknown = sorted(set(self.stream_volume) - {s.id for s in self.streams})
+        if unknown:
+            raise ValueError(f"stream_volume names streams that do not exist: {', '.join(unknown)}")
+        return self
+
     def rate_per_hour(self) -> dict[int, float]:
         return {int(hour): weight for hour, weight in self.hourly_profile.items()}
 

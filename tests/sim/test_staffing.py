@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from madoguchi.server.configuration import default_config_dir
+import pytest
+
+from madoguchi.server.configuration import ConfigError, default_config_dir
 from madoguchi.server.simulate.scenario import load_scenario, scenario_ids
 from madoguchi.server.simulate.staffing import staff_plan
 from tests.factories import chuo
@@ -49,3 +51,16 @@ def test_every_shipped_scenario_loads_and_names_real_streams():
             assert stream.life_event is None or stream.life_event in site.catalog.life_events
             assert all(p in site.catalog.procedures for p in stream.procedures or ())
         assert set(scenario.outage.counters) <= {c.id for c in site.rules.counters}
+
+
+def test_a_scenario_that_scales_a_missing_stream_is_refused_with_the_file_and_key(tmp_path):
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "typo.toml").write_text(
+        'base = "ordinary"\nname = "typo"\n[stream_volume]\ntenyu = 2.0\n', encoding="utf-8")
+    for shipped in ("ordinary",):
+        source = default_config_dir() / "scenarios" / f"{shipped}.toml"
+        (tmp_path / "scenarios" / f"{shipped}.toml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(tmp_path, "typo")
+    assert err.value.problems[0].startswith("scenarios/typo.toml:")
+    assert "tenyu" in err.value.problems[0]
