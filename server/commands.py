@@ -63,12 +63,24 @@ def serve(args: argparse.Namespace) -> int:
     services.start_day_keeper()
     if publisher is not None:
         publisher.start(services)  # connects in the background; requests never wait for the broker
+    calm_garbage_collector()
     try:
         uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
                     access_log=False, timeout_graceful_shutdown=5)
     finally:
         services.close()
     return 0
+
+
+def calm_garbage_collector() -> None:
+    """A day's tickets are tens of thousands of long-lived objects: move what start-up made out of the
+    collector's sight and collect the young generation less often, so no request waits on a full
+    collection of a big heap (seen as 50–60 ms p99 spikes under load)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def check_config_command(args: argparse.Namespace) -> int:

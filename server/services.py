@@ -84,7 +84,8 @@ class Services:
     _keeper: threading.Thread | None = None
 
     def __post_init__(self) -> None:
-        self._writer = Writer(self.writer_conn, self._committed, self._failed)
+        self._writer = Writer(self.writer_conn, self._committed, self._failed,
+                              checkpoint_conn=connect(self.settings.database_path).conn)
 
     # ----- commands
 

@@ -22,6 +22,7 @@ from .storage.office_store import Rows, write
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256
+CHECKPOINT_EVERY_S = 1.0
 
 
 @dataclass
@@ -33,15 +34,35 @@ class Pending:
 
 class Writer:
     def __init__(self, conn: sqlite3.Connection, committed: Callable[[list[Pending], int], None],
-                 failed: Callable[[Exception, Callable[[], list[Pending]]], list[Pending]]) -> None:
+                 failed: Callable[[Exception, Callable[[], list[Pending]]], list[Pending]],
+                 checkpoint_conn: sqlite3.Connection | None = None) -> None:
         """``committed(batch, last_seq)`` runs after each write; ``failed(error, drain)`` after a failed
-        one: it must take the office lock, call ``drain()`` for what is still queued, and reload."""
+        one: it must take the office lock, call ``drain()`` for what is still queued, and reload.
+
+        With ``checkpoint_conn``, the WAL is copied back into the database by a thread of its own
+        (passive checkpoints, which never block the writer) instead of inside a commit now and then,
+        which would make that one commit, and everyone waiting on it, slow."""
         self._conn = conn
         self._committed = committed
         self._failed = failed
         self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="madoguchi-writer", daemon=True)
         self._thread.start()
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if checkpoint_conn is not None:
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = threading.Thread(target=self._checkpoint, args=(checkpoint_conn,),
+                                                  name="madoguchi-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        while not self._stop.wait(CHECKPOINT_EVERY_S):
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error as exc:
+                log.warning("WAL checkpoint: %s", exc)
+        conn.close()
 
     def submit(self, pending: Pending) -> Future[None]:
         """Queue a command's rows; the caller must hold the office lock (so the queue keeps its order)."""
@@ -92,3 +113,6 @@ class Writer:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(10)
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(10)

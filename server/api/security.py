@@ -31,8 +31,9 @@ async def services_of(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services_of)]
 
 
-async def authenticated(request: Request, services: ServicesDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller behind a bearer token (or the staff pages' session cookie); 401 when there is none."""
+    services: Services = request.app.state.services
     token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
     if not token:
         raise ApiError(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
@@ -46,13 +47,16 @@ async def authenticated(request: Request, services: ServicesDep,
 class require:  # used like a function: Depends(require(STAFF))
     """A dependency admitting only the given roles; ``roles`` is readable for the route audit test.
 
-    Dependencies and the hot endpoints are ``async``: their work is short and serialized by the
-    office lock anyway, and running it on the event loop saves a thread hand-off per request."""
+    One dependency does both authentication and the role check, and it and the hot endpoints are
+    ``async``: their work is short and serialized by the office lock anyway, and every dependency
+    and thread hand-off FastAPI saves is time a counter does not wait."""
 
     def __init__(self, roles: frozenset[str]) -> None:
         self.roles = roles
 
-    async def __call__(self, principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    async def __call__(self, request: Request,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+        principal = authenticate(request, credentials)
         if principal.role not in self.roles:
             raise ApiError(403, "forbidden", roles=", ".join(sorted(self.roles)))
         return principal

@@ -51,7 +51,8 @@ async def client(index: int, args: argparse.Namespace, results: dict, deadline: 
     body = args.body.encode() if args.body else None
     paths = args.path_cycle.split(",") if args.path_cycle else [args.path]
     interval = args.clients / args.rate if args.rate else 0.0
-    next_at = start + (index * interval / args.clients if interval else 0)
+    # spread the clients over the interval, or with --burst send all at the same instants
+    next_at = start + (index * interval / args.clients if interval and not args.burst else 0)
     n = 0
     try:
         while True:
@@ -101,6 +102,7 @@ def main() -> int:
     parser.add_argument("--body")
     parser.add_argument("--token")
     parser.add_argument("--idempotency", action="store_true")
+    parser.add_argument("--burst", action="store_true", help="with --rate: every client sends at the same instants")
     parser.add_argument("--keep-bodies", action="store_true")
     parser.add_argument("--path-cycle", help="comma-separated paths cycled per client; {i} = client index, "
                         "{n} = index + 1")
