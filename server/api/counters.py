@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from ..core.office import Office
 from ..core.ticket import Ticket, TicketStatus
 from ..services import Services
 from ..storage.office_store import Transaction
 from . import present, schemas
+from .responses import model_response
 from .security import ServicesDep, Staff
 
 router = APIRouter(prefix="/counters", tags=["counter"])
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/counters", tags=["counter"])
 Action = Callable[[Office, dt.datetime], Ticket | None]
 
 
-async def act(services: Services, counter_id: str, action: Action) -> schemas.CounterAction:
+async def act(services: Services, counter_id: str, action: Action) -> Response:
     """Run a counter action; the answer carries the visit's card data only to the counter serving it."""
     def command(office: Office, now: dt.datetime, tx: Transaction) -> tuple[schemas.CounterAction, str | None]:
         office.counter(counter_id)  # 404 before anything else
@@ -36,7 +37,7 @@ async def act(services: Services, counter_id: str, action: Action) -> schemas.Co
             card = services.vault.read(services.store.conn, card_of)
         if card:
             answer.ticket.card = schemas.Card(**card)
-    return answer
+    return model_response(answer)
 
 
 @router.get("", response_model=list[schemas.CounterOut])
@@ -46,41 +47,41 @@ def list_counters(services: ServicesDep, _: Staff) -> list[schemas.CounterOut]:
 
 
 @router.post("/{counter_id}/call-next", response_model=schemas.CounterAction)
-async def call_next(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def call_next(counter_id: str, services: ServicesDep, _: Staff) -> Response:
     """Call whom the balancing policy chooses; ``ticket`` is null when nobody waits for this counter."""
     return await act(services, counter_id, lambda office, now: office.call_next(counter_id, now))
 
 
 @router.post("/{counter_id}/recall", response_model=schemas.CounterAction)
-async def recall(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def recall(counter_id: str, services: ServicesDep, _: Staff) -> Response:
     return await act(services, counter_id, lambda office, now: office.recall(counter_id, now))
 
 
 @router.post("/{counter_id}/start", response_model=schemas.CounterAction)
-async def start(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def start(counter_id: str, services: ServicesDep, _: Staff) -> Response:
     return await act(services, counter_id, lambda office, now: office.start(counter_id, now))
 
 
 @router.post("/{counter_id}/finish", response_model=schemas.CounterAction)
 async def finish(counter_id: str, services: ServicesDep, _: Staff,
-           body: schemas.FinishIn | None = None) -> schemas.CounterAction:
+           body: schemas.FinishIn | None = None) -> Response:
     """Finish the current step: it continues here, waits for its next counter, or the visit ends."""
     outcome = (body or schemas.FinishIn()).outcome
     return await act(services, counter_id, lambda office, now: office.finish(counter_id, outcome, now))
 
 
 @router.post("/{counter_id}/no-show", response_model=schemas.CounterAction)
-async def no_show(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def no_show(counter_id: str, services: ServicesDep, _: Staff) -> Response:
     return await act(services, counter_id, lambda office, now: office.no_show(counter_id, now))
 
 
 @router.post("/{counter_id}/hold", response_model=schemas.CounterAction)
-async def hold(counter_id: str, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def hold(counter_id: str, services: ServicesDep, _: Staff) -> Response:
     return await act(services, counter_id, lambda office, now: office.hold(counter_id, now))
 
 
 @router.post("/{counter_id}/call", response_model=schemas.CounterAction)
-async def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: Staff) -> schemas.CounterAction:
+async def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: Staff) -> Response:
     """Call a given visit out of order (or back from hold); the reason is logged."""
     return await act(services, counter_id,
                      lambda office, now: office.call(counter_id, body.ticket_id, body.reason, now))

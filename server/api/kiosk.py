@@ -21,6 +21,7 @@ from ..services import Services
 from ..storage.office_store import Transaction
 from . import present, schemas
 from .problems import ApiError
+from .responses import model_response
 from .security import Anyone, Guide, Kiosk, ServicesDep
 
 router = APIRouter(tags=["kiosk"])
@@ -115,12 +116,11 @@ def _prepare(services: Services, body: schemas.TicketIn, key: str | None, manual
     return command
 
 
-def _answer(response: Response, issued: tuple[schemas.TicketOut, bool]) -> schemas.TicketOut:
+def _answer(issued: tuple[schemas.TicketOut, bool]) -> Response:
     out, replayed = issued
     if replayed:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    return out
+        return model_response(out, 200, {"Idempotent-Replayed": "true"})
+    return model_response(out, 201)
 
 
 def _replay(services: Services, office: Office, ticket_id: str, now: dt.datetime) -> schemas.TicketOut:
@@ -145,15 +145,15 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 
 @router.post("/tickets", status_code=201, response_model=schemas.TicketOut,
              responses={200: {"description": "A replay of an earlier request with the same Idempotency-Key"}})
-async def create_ticket(body: schemas.TicketIn, response: Response, services: ServicesDep, _: Kiosk,
-                  idempotency_key: IdempotencyKey = None) -> schemas.TicketOut:
+async def create_ticket(body: schemas.TicketIn, services: ServicesDep, _: Kiosk,
+                        idempotency_key: IdempotencyKey = None) -> Response:
     """Issue one ticket for the whole visit. Committed to disk before this answer is sent."""
     command = _prepare(services, body, idempotency_key, manual=False)
-    return _answer(response, await services.execute_async(command))
+    return _answer(await services.execute_async(command))
 
 
 @router.post("/tickets/manual", status_code=201, response_model=schemas.TicketOut, tags=["guide"])
-def create_manual_ticket(body: schemas.TicketIn, response: Response, services: ServicesDep, _: Guide,
-                         idempotency_key: IdempotencyKey = None) -> schemas.TicketOut:
+def create_manual_ticket(body: schemas.TicketIn, services: ServicesDep, _: Guide,
+                               idempotency_key: IdempotencyKey = None) -> Response:
     """A ticket issued by hand by the floor guide (same rules as the kiosk's)."""
-    return _answer(response, services.execute(_prepare(services, body, idempotency_key, manual=True)))
+    return _answer(services.execute(_prepare(services, body, idempotency_key, manual=True)))

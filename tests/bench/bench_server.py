@@ -91,7 +91,7 @@ def run() -> str:
         config = wide_band_config(root)
         with running(root / "max", config) as server:
             baseline = load(server, "GET", "/healthz", clients=50, seconds=5)
-            flat_out = load(server, "POST", "/api/v1/tickets", clients=50, seconds=6, body=ISSUE_BODY,
+            flat_out = load(server, "POST", "/api/v1/tickets", clients=50, seconds=4, body=ISSUE_BODY,
                             token=server.tokens["kiosk"], idempotency=True)
         with running(root / "paced", config) as server:
             paced = load(server, "POST", "/api/v1/tickets", clients=50, seconds=10, rate=200, body=ISSUE_BODY,
@@ -100,28 +100,29 @@ def run() -> str:
                 for counter in COUNTERS:
                     guide.patch(f"/api/v1/counters/{counter}", json={"state": "open", "skills": ["simple"]})
             cycle = ",".join(f"/api/v1/counters/c{{n}}/{action}" for action in ("call-next", "start", "finish"))
-            # all counters press their button at the same instant, five times a second
-            calls = load(server, "POST", "/", clients=len(COUNTERS), seconds=6, token=server.tokens["counter"],
-                         keep_bodies=True, path_cycle=cycle, rate=5 * len(COUNTERS), burst=True)
+            # 4, then 8 counters press their button at the same instant, five times a second
+            bursts = {n: load(server, "POST", "/", clients=n, seconds=6, token=server.tokens["counter"],
+                              keep_bodies=True, path_cycle=cycle, rate=5 * n, burst=True) for n in (4, len(COUNTERS))}
             # and as fast as they can, one after another (a throughput figure, latency ≈ counters ÷ rate)
-            closed = load(server, "POST", "/", clients=len(COUNTERS), seconds=5, token=server.tokens["counter"],
+            closed = load(server, "POST", "/", clients=len(COUNTERS), seconds=1.5, token=server.tokens["counter"],
                           path_cycle=cycle)
         checks = [integrity(root / phase / "chuo.sqlite3") for phase in ("max", "paced")]
         issued = sum(c[0] for c in checks)
         duplicates = sum(c[1] for c in checks)
         double_calls = sum(c[2] for c in checks)
 
-    # call-next answers only (the cycle also starts and finishes), per counter
-    call_bodies = [b for b in calls["bodies"] if b["path"].endswith("call-next")]
-    holders: dict[str, set[str]] = {}
-    for entry in call_bodies:
-        ticket = entry["body"]["ticket"]
-        if ticket:
-            holders.setdefault(ticket["id"], set()).add(entry["body"]["counter"]["id"])
+    # call-next answers only (the cycle also starts and finishes): latency, and who got which ticket
+    call_rows, holders = [], {}
+    for n, result in bursts.items():
+        picked = [i for i, b in enumerate(result["bodies"]) if b["path"].endswith("call-next")]
+        call_rows.append((n, [result["latency_ms"][i] for i in picked], [result["server_ms"][i] for i in picked]))
+        for i in picked:
+            body = result["bodies"][i]["body"]
+            if body["ticket"]:
+                holders.setdefault(body["ticket"]["id"], set()).add(body["counter"]["id"])
     handed_twice = sum(1 for counters in holders.values() if len(counters) > 1)
-    n_calls = len(call_bodies)
-    call_latency = [calls["latency_ms"][i] for i, b in enumerate(calls["bodies"]) if b["path"].endswith("call-next")]
-    call_server = [calls["server_ms"][i] for i, b in enumerate(calls["bodies"]) if b["path"].endswith("call-next")]
+    n_calls = sum(len(latency) for _, latency, _ in call_rows)
+    calls_not_ok = sum(sum(r["status"].values()) - ok(r) for r in [*bursts.values(), closed])
 
     base_rate = rate(baseline)
     lines = [
@@ -144,18 +145,20 @@ def run() -> str:
         f"p99 ≤ 50 ms | – |",
         f"| paced: time in the server p50 / p99 | {pct(paced['server_ms'], .5)} / {pct(paced['server_ms'], .99)} ms"
         " | – | – |",
-        f"| call-next, {len(COUNTERS)} counters calling at the same instant: HTTP p50 / p99 | {pct(call_latency, .5)}"
-        f" / {pct(call_latency, .99)} ms | p99 ≤ 5 ms | – |",
-        f"| call-next at the same instant: time in the server p50 / p99 | {pct(call_server, .5)} / "
-        f"{pct(call_server, .99)} ms | p99 ≤ 5 ms | – |",
+        *(f"| call-next, {n} counters calling at the same instant: time in the server p50 / p99 (HTTP p99) | "
+          f"{pct(in_server, .5)} / {pct(in_server, .99)} ms ({pct(latency, .99)} ms) | p99 ≤ 5 ms | – |"
+          for n, latency, in_server in call_rows),
         f"| counter actions back to back, {len(COUNTERS)} counters, no think time | {rate(closed):.0f} actions/s,"
         f" p99 {pct(closed['latency_ms'], .99)} ms | – | {rate(closed) / base_rate:.2f} |",
         f"| tickets issued in the run / call-next answered | {issued} / {n_calls} | – | – |",
         f"| numbers open twice (site, band, day) | {duplicates} | 0 | – |",
         f"| tickets handed to two counters (API answers / event log) | {handed_twice} / {double_calls} | 0 | – |",
         f"| non-2xx answers (max-rate / paced / calls) | {sum(flat_out['status'].values()) - ok(flat_out)} / "
-        f"{sum(paced['status'].values()) - ok(paced)} / "
-        f"{sum(calls['status'].values()) + sum(closed['status'].values()) - ok(calls) - ok(closed)} | 0 | – |",
+        f"{sum(paced['status'].values()) - ok(paced)} / {calls_not_ok} | 0 | – |",
+        "",
+        "Counters pressing *call* at the very same instant are served one after the other by the single",
+        "writer: the last of n waits for the n − 1 before it (≈ 1 ms of request handling each on this",
+        "machine, load generator included), which is what the p99 of the 8-counter row shows.",
     ]
     return "\n".join(lines)
 
