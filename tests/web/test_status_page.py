@@ -33,7 +33,8 @@ def test_status_page_on_a_phone_follows_the_visit_and_passes_axe(live_server, ph
     phone.goto(ticket["status_url"])
     assert phone.locator(".number").inner_text() == ticket["display_number"]
     assert "あなたの前に 1 人" in phone.locator(".facts").inner_text()
-    assert "setInterval(check" in phone.content(), "the page follows the visit while it waits"
+    assert phone.title() == f"受付番号 {ticket['display_number']} — 中央区役所"
+    assert phone.content().count("setInterval(check") == 1, "the page follows the visit while it waits, once"
     assert not leaked_in(phone.content())
     assert serious_violations(phone) == []
     shoot(phone, "status-waiting-ja")
