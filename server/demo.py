@@ -196,6 +196,10 @@ def demo(args: argparse.Namespace) -> int:
         folder.mkdir(parents=True, exist_ok=True)
     site = load_site(config_dir, args.site)
     supervisor = Supervisor(logs)
+    # Ctrl-C and a plain `kill` both stop every child: a shell starting the demo in the background
+    # leaves SIGINT ignored, and SIGTERM would otherwise end this process and orphan the children.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         step("accounts")
         tokens = prepare_accounts(args, data)
@@ -236,6 +240,10 @@ def demo(args: argparse.Namespace) -> int:
         return 0
     finally:
         supervisor.stop_all()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def step(name: str) -> None:
