@@ -150,6 +150,8 @@ def _estimate_text(content: TicketContent) -> str:
     low, high = content.estimate_low_min, content.estimate_high_min
     if low is None and high is None:
         return "お待ち時間の目安: ―"
+    if (high if high is not None else low or 0) <= 1:
+        return "まもなくお呼びします"
     if low is None or high is None or low == high:
         return f"お待ち時間の目安: 約{low if high is None else high}分"
     return f"お待ち時間の目安: {low}〜{high}分"

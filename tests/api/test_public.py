@@ -22,6 +22,7 @@ def test_status_page_follows_the_visit_in_its_language(api):
     page = api.client.get(f"/t/{token}")
     assert page.status_code == 200 and 'lang="en"' in page.text
     assert "You are next" in page.text and "Certificate of residence" in page.text
+    assert "You will be called shortly" in page.text  # a free counter: no "about 0 min"
     assert TEST_HOLDER_NAME not in page.text and TEST_HOLDER_ADDRESS not in page.text
     api.post("/api/v1/counters/c1/call-next", "counter")
     assert "Please go to Counter 1" in api.client.get(f"/t/{token}").text

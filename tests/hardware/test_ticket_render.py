@@ -100,3 +100,14 @@ def test_japanese_wraps_between_characters_and_keeps_punctuation_off_the_line_st
 def test_words_wrap_at_spaces_and_overlong_words_are_broken():
     assert wrap("xin chao ban", len, 8, by_words=True) == ["xin chao", "ban"]
     assert wrap("abcdefghij", len, 4, by_words=True) == ["abcd", "efgh", "ij"]
+
+
+def test_a_wait_of_about_nothing_reads_as_soon_not_zero_minutes():
+    from madoguchi.hardware.ticket import sample_ticket
+    from madoguchi.hardware.ticket_render import _estimate_text
+
+    now = sample_ticket()
+    assert _estimate_text(now.model_copy(update={"estimate_low_min": 0, "estimate_high_min": 0})) == \
+        "まもなくお呼びします"
+    assert _estimate_text(now.model_copy(update={"estimate_low_min": 10, "estimate_high_min": 20})) == \
+        "お待ち時間の目安: 10〜20分"
