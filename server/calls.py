@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from collections import deque
 from collections.abc import Sequence
 
@@ -19,22 +20,26 @@ class CallLog:
     def __init__(self, site: str) -> None:
         self.site = site
         self._recent: deque[CallPayload] = deque(maxlen=RECENT_CALLS)
+        self._lock = threading.Lock()  # the writer thread adds while request threads read
 
     def recent(self) -> list[CallPayload]:
-        return list(self._recent)
+        with self._lock:
+            return list(self._recent)
 
-    def record(self, office: Office, events: Sequence[Event], last_seq: int) -> list[CallPayload]:
+    def payloads(self, office: Office, events: Sequence[Event], last_seq: int) -> list[CallPayload]:
         """The calls among freshly committed ``events``, whose last has sequence number ``last_seq``."""
         first_seq = last_seq - len(events) + 1
-        calls = []
-        for offset, event in enumerate(events):
-            if event.kind not in CALL_KINDS or event.counter_id is None or event.number is None:
-                continue
-            call = self._payload(office, first_seq + offset, event.at, event.number, event.band or "",
-                                 event.counter_id, event.kind is EventKind.RECALLED)
-            self._recent.appendleft(call)
-            calls.append(call)
-        return calls
+        return [
+            self._payload(office, first_seq + offset, event.at, event.number, event.band or "", event.counter_id,
+                          event.kind is EventKind.RECALLED)
+            for offset, event in enumerate(events)
+            if event.kind in CALL_KINDS and event.counter_id is not None and event.number is not None
+        ]
+
+    def remember(self, calls: Sequence[CallPayload]) -> None:
+        with self._lock:
+            for call in calls:
+                self._recent.appendleft(call)
 
     def _payload(self, office: Office, seq: int, at: dt.datetime, number: int, band: str, counter_id: str,
                  recall: bool) -> CallPayload:
@@ -56,6 +61,6 @@ class CallLog:
             "AND at >= ? ORDER BY seq DESC LIMIT ?",
             (self.site, *(k.value for k in CALL_KINDS), office.day.isoformat(), RECENT_CALLS),
         ).fetchall()
-        for seq, at, number, band, counter_id, kind in reversed(rows):
-            self._recent.appendleft(self._payload(office, seq, dt.datetime.fromisoformat(at), number, band,
-                                                  counter_id, kind == EventKind.RECALLED.value))
+        self.remember([self._payload(office, seq, dt.datetime.fromisoformat(at), number, band, counter_id,
+                                     kind == EventKind.RECALLED.value) for seq, at, number, band, counter_id, kind
+                       in reversed(rows)])

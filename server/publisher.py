@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 class Publisher(Protocol):
     def changed(self, services: Services, changes: Changes, calls: list[CallPayload]) -> None:
-        """Called under the office lock after each commit; must not block."""
+        """Called by the writer thread after each commit, in commit order; must not block."""
 
     def close(self) -> None: ...
 

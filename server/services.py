@@ -80,11 +80,13 @@ class Services:
     """Idempotency keys of tickets applied but not yet committed: key -> (ticket id, request digest)."""
     _writer: Writer | None = None
     _last: Future[None] | None = None
+    _generation: int = 0
+    """Bumped at each reload; queued commands of an older, lost generation are never written."""
     _stopping: threading.Event = field(default_factory=threading.Event)
     _keeper: threading.Thread | None = None
 
     def __post_init__(self) -> None:
-        self._writer = Writer(self.writer_conn, self._committed, self._failed,
+        self._writer = Writer(self.writer_conn, self._committed,
                               checkpoint_conn=connect(self.settings.database_path).conn)
 
     # ----- commands
@@ -92,6 +94,7 @@ class Services:
     def apply(self, command: Callable[[Office, dt.datetime, Transaction], T]) -> tuple[T, Future[None] | None]:
         """Run a command on the office now; the future completes when it (and all before it) is on disk."""
         with self.lock:
+            self._reload_if_lost()
             now = self.clock.now()
             tx = Transaction()
             try:
@@ -101,6 +104,10 @@ class Services:
                 self._queue(self.office.take_changes(), None)  # a day roll may have happened
                 raise
             except BaseException:
+                # the office may be half changed: what is still queued of it is given up, and the
+                # office comes back from the database as it was last committed
+                assert self._writer is not None
+                self._writer.poison(self._generation)
                 self._reload()
                 raise
             return result, self._queue(self.office.take_changes(), tx) or self._last
@@ -120,53 +127,54 @@ class Services:
             try:
                 await future
             except Exception as exc:
+                self._after_loss()
                 raise StorageUnavailable from exc
         return result
 
-    @staticmethod
-    def _wait(result: Callable[[], None]) -> None:
+    def _wait(self, result: Callable[[], None]) -> None:
         try:
             result()
         except Exception as exc:
+            self._after_loss()
             raise StorageUnavailable from exc
+
+    def _after_loss(self) -> None:
+        """The caller whose change was lost reloads the office at once (others would on their next use)."""
+        with self.lock:
+            self._reload_if_lost()
 
     def read(self, query: Callable[[Office, dt.datetime], T]) -> T:
         with self.lock:
+            self._reload_if_lost()
             return query(self.office, self.clock.now())
+
+    def _reload_if_lost(self) -> None:
+        """After a failed write the office holds changes that are not on disk: load it again."""
+        assert self._writer is not None
+        if self._writer.poisoned >= self._generation:
+            self._reload()
 
     def _queue(self, changes: Changes, tx: Transaction | None) -> Future[None] | None:
         rows = rows_of(self.settings.site, changes, tx)
         if rows.empty:
             return None
         assert self._writer is not None
-        self._last = self._writer.submit(Pending(rows, changes))
+        self._last = self._writer.submit(Pending(rows, changes, self._generation))
         return self._last
 
     def _committed(self, batch: list[Pending], last_seq: int) -> None:
-        """Writer thread, after a successful write: sequence numbers, calls, listeners."""
-        with self.lock:
-            self.seq = last_seq
-            end = last_seq - sum(len(p.rows.events) for p in batch)
-            for pending in batch:
-                end += len(pending.rows.events)
-                new_calls = self.calls.record(self.office, pending.changes.events, end)
-                self.publisher.changed(self, pending.changes, new_calls)
-            self._forget_keys(batch)
-
-    def _failed(self, error: Exception, drain: Callable[[], list[Pending]]) -> list[Pending]:
-        """Writer thread, after a failed write: everything applied since is lost too; reload."""
-        with self.lock:
-            lost = drain()
-            log.error("commit failed (%s); %d commands undone, the office is reloaded from the database",
-                      type(error).__name__, 1 + len(lost))
-            self.pending_keys.clear()
-            self._reload()
-        return lost
-
-    def _forget_keys(self, batch: list[Pending]) -> None:
-        committed = {p.rows.idempotency_key for p in batch if p.rows.idempotency_key}
-        for key in committed:
-            self.pending_keys.pop(key, None)
+        """Writer thread, after a successful write (without the office lock): sequence numbers, calls,
+        listeners. Each call is handed to the publisher before it joins the recent calls that
+        ``state()`` lists, so a display never sees a call in a state before the call itself."""
+        self.seq = last_seq
+        end = last_seq - sum(len(p.rows.events) for p in batch)
+        for pending in batch:
+            end += len(pending.rows.events)
+            new_calls = self.calls.payloads(self.office, pending.changes.events, end)
+            self.publisher.changed(self, pending.changes, new_calls)
+            self.calls.remember(new_calls)
+            if pending.rows.idempotency_key:
+                self.pending_keys.pop(pending.rows.idempotency_key, None)
 
     def state(self) -> StatePayload:
         """What displays see (the MQTT state payload and GET /state).
@@ -179,6 +187,8 @@ class Services:
             return state_payload(snapshot(self.office, now), self.seq, self.calls.recent())
 
     def _reload(self) -> None:
+        self._generation += 1
+        self.pending_keys.clear()
         self.office = new_office(self.site, self.settings)
         self.store.restore(self.office)
 

@@ -29,3 +29,22 @@ def test_a_refused_commit_answers_503_undoes_the_call_and_the_office_carries_on(
     assert called["id"] == ticket["id"], "the same visit is called once the disk takes writes again"
     later = api.post("/api/v1/tickets", "kiosk", json={"procedures": ["juminhyo"]}).json()
     assert later["number"] == ticket["number"] + 1, "numbering went on without a gap or a repeat"
+
+
+@pytest.mark.allow_error_logs
+def test_a_command_that_breaks_halfway_leaves_nothing_behind(api):
+    from madoguchi.server.core.issuing import IssueRequest
+
+    first = api.post("/api/v1/tickets", "kiosk", json={"procedures": ["juminhyo"]}).json()
+
+    def broken(office, now, tx):
+        office.issue(IssueRequest(procedures=("juminhyo",)), now)  # changes the office…
+        raise RuntimeError("a bug")  # …then fails before anyone could be answered
+
+    with pytest.raises(RuntimeError):
+        api.services.execute(broken)
+    numbers = sorted(t.number for t in api.services.office.tickets.values())
+    assert numbers == [first["number"]], "the half-done issue is gone from memory"
+    assert api.services.store.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1
+    after = api.post("/api/v1/tickets", "kiosk", json={"procedures": ["juminhyo"]}).json()
+    assert after["number"] == first["number"] + 1, "its number was never taken"
