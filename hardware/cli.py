@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +126,7 @@ def _confirm_last_try() -> bool:
 
 
 def virtual_printer_command(args: argparse.Namespace) -> int:
+    from madoguchi.hardware.lifecycle import wait_until_stopped
     from madoguchi.hardware.virtual_printer import VirtualPrinter
     from madoguchi.hardware.virtual_printer_control import FaultControlServer
 
@@ -139,18 +138,12 @@ def virtual_printer_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         printer.stop()
         raise _command_error(f"cannot listen on 127.0.0.1:{args.port} or :{control_port}: {exc}") from None
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"virtual printer on {printer.uri}, tickets saved to {args.out}. Faults by name on control port "
           f"{control.port}: exec 3<>/dev/tcp/127.0.0.1/{control.port}; echo 'set paper_end' >&3; head -1 <&3 "
           f"(also: clear NAME, clear, next-ticket NAME, status). Ctrl-C stops.", flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        wait_until_stopped()
     finally:
-        signal.signal(signal.SIGTERM, previous)
         control.stop()
         printer.stop()
     print(f"virtual printer stopped after {len(printer.tickets)} tickets")

@@ -156,9 +156,8 @@ class PcscdWithVirtualReader:
 def main(argv: list[str] | None = None) -> int:
     """`python -m madoguchi.hardware.virtual_reader`: pcscd + vpcd + a virtual card until Ctrl-C (demo)."""
     import argparse
-    import signal
-    import threading
 
+    from madoguchi.hardware.lifecycle import wait_until_stopped
     from madoguchi.hardware.virtual_card import CardHolder, VirtualMyNumberCard
 
     parser = argparse.ArgumentParser(description="Run pcscd with a virtual reader holding a virtual "
@@ -169,8 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--birth-date", default="19800101", help="YYYYMMDD")
     parser.add_argument("--sex", default="1", choices=("1", "2", "9"))
     args = parser.parse_args(argv)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with PcscdWithVirtualReader() as service:
         card = VirtualMyNumberCard(CardHolder(args.name, args.address, args.birth_date, args.sex), args.pin,
                                    port=service.port)
@@ -178,10 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reader {service.reader_name!r} has a virtual My Number card (vpcd port {service.port}); "
               "Ctrl-C stops", flush=True)
         try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+            wait_until_stopped()
         finally:
             card.remove()
     return 0
