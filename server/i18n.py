@@ -28,12 +28,6 @@ def catalog(language: str) -> Mapping[str, Mapping[str, str]]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-@cache
-def languages() -> tuple[str, ...]:
-    folder = resources.files("madoguchi.server") / "locales"
-    return tuple(sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")))
-
-
 def message(section: str, key: str, language: str = "ja", **params: object) -> str:
     """The text of ``section.key`` in ``language`` (falling back to English, then Japanese)."""
     for lang in (language, *FALLBACKS):
@@ -42,6 +36,3 @@ def message(section: str, key: str, language: str = "ja", **params: object) -> s
             return string.Formatter().vformat(text, (), _Lenient(params))
     return key
 
-
-def has_message(section: str, key: str) -> bool:
-    return key in catalog("ja").get(section, {})

@@ -103,10 +103,6 @@ class Office:
         self._numbers_touched = False
         return changes
 
-    def discard_changes(self) -> None:
-        """Forget uncommitted changes; the caller must restore the office from storage."""
-        self.take_changes()
-
     # ----- queries
 
     def ticket(self, ticket_id: str) -> Ticket:
@@ -186,11 +182,6 @@ class Office:
             "priority": sorted(request.priority), "manual": request.manual,
         })
         return ticket
-
-    def plan(self, life_event_id: str, answers: Mapping[str, object], day: dt.date) -> list[str]:
-        """The plan a life event and answers would give, without issuing anything."""
-        return issuing.plan(self.catalog, self.bands, IssueRequest(life_event=life_event_id, answers=answers),
-                            day)[1]
 
     def _next_number(self, band: Band) -> int:
         number = issuing.next_number(band, self.last_number.get(band.id), self._open_numbers[band.id])

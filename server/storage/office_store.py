@@ -123,7 +123,12 @@ def write(conn: sqlite3.Connection, batch: Sequence[Rows]) -> int:
                 side_write(conn)
             # card data lives only as long as the visit
             conn.executemany("DELETE FROM card_data WHERE ticket_id = ?", rows.closed_with_card)
-        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        return last_seq(conn)
+
+
+def last_seq(conn: sqlite3.Connection) -> int:
+    """Sequence number of the last event in the log (0 for an empty log)."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -135,10 +140,6 @@ class OfficeStore:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.site = site
-
-    def commit(self, changes: Changes, tx: Transaction | None = None) -> int:
-        """Write one command's changes at once on ``conn`` (tools and tests; the server batches)."""
-        return write(self.conn, [rows_of(self.site, changes, tx)])
 
     def add_feedback(self, ticket: Ticket, rating: int, comment: str | None, now: dt.datetime) -> bool:
         """Record a resident's rating once per visit; False when the visit already has one."""
@@ -156,8 +157,7 @@ class OfficeStore:
         return True
 
     def last_seq(self) -> int:
-        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-        return int(row[0]) if row else 0
+        return last_seq(self.conn)
 
     # ----- reading
 
