@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
+import shutil
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from madoguchi.server.configuration import default_config_dir
@@ -48,3 +51,16 @@ TENNYU_FAMILY = IssueRequest(
 )
 JUMINHYO = IssueRequest(procedures=("juminhyo",))
 OKUYAMI = IssueRequest(life_event="okuyami", answers={"deceased_age": "from_75", "deceased_pension": True})
+
+
+def config_with_band_ranges(root: Path, ranges: dict[str, tuple[int, int]], site: str = "chuo") -> Path:
+    """A copy of the shipped configuration in ``root/config`` whose site has other band ranges."""
+    config = root / "config"
+    if not config.exists():
+        shutil.copytree(default_config_dir(), config, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        path = config / "sites" / f"{site}.toml"
+        text = path.read_text(encoding="utf-8")
+        for band, (lo, hi) in ranges.items():
+            text = re.sub(rf'(id = "{band}"\n(?:.*\n)*?range = )\[\d+, \d+\]', rf"\g<1>[{lo}, {hi}]", text, count=1)
+        path.write_text(text, encoding="utf-8")
+    return config

@@ -4,20 +4,17 @@ from the SQLite file alone), no number is ever open twice in a site, band and da
 from __future__ import annotations
 
 import datetime as dt
-import re
-import shutil
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from madoguchi.server.clock import ManualClock
-from madoguchi.server.configuration import default_config_dir
 from madoguchi.server.core.errors import DomainError
 from madoguchi.server.core.issuing import IssueRequest
 from madoguchi.server.core.ticket import OPEN_STATUSES, Outcome, TicketStatus
 from madoguchi.server.services import Settings, build
-from tests.factories import MONDAY_9AM
+from tests.factories import MONDAY_9AM, config_with_band_ranges
 
 SMALL_RANGES = {"simple": (1, 6), "onestop": (301, 305), "okuyami": (701, 703)}
 REQUESTS = {
@@ -35,17 +32,6 @@ operation = st.one_of(
 )
 
 
-def small_band_config(tmp_path):
-    config = tmp_path / "config"
-    if not config.exists():
-        shutil.copytree(default_config_dir(), config, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-        site = (config / "sites" / "chuo.toml").read_text(encoding="utf-8")
-        for band, (lo, hi) in SMALL_RANGES.items():
-            site = re.sub(rf'(id = "{band}"\n(?:.*\n)*?range = )\[\d+, \d+\]', rf"\g<1>[{lo}, {hi}]", site, count=1)
-        (config / "sites" / "chuo.toml").write_text(site, encoding="utf-8")
-    return config
-
-
 def open_numbers(services) -> Counter:
     rows = services.store.conn.execute(
         "SELECT service_day, band, number FROM tickets WHERE status IN (?, ?, ?, ?)",
@@ -57,7 +43,7 @@ def open_numbers(services) -> Counter:
 @given(st.lists(operation, min_size=10, max_size=80))
 def test_no_number_is_ever_open_twice_through_wraps_and_restarts(tmp_path_factory, ops):
     tmp_path = tmp_path_factory.mktemp("numbering")
-    config = small_band_config(tmp_path)
+    config = config_with_band_ranges(tmp_path, SMALL_RANGES)
     clock = ManualClock(MONDAY_9AM)
     settings_ = Settings(site="chuo", data_dir=tmp_path / "data", config_dir=config)
     services = build(settings_, clock=clock)

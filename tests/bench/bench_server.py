@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
-import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from madoguchi.server.configuration import default_config_dir
 from madoguchi.server.reports import percentile
+from tests.factories import config_with_band_ranges
 from tests.live import LiveServer
 
 ISSUE_BODY = json.dumps({"procedures": ["juminhyo"]})
@@ -26,14 +24,7 @@ COUNTERS = [f"c{i}" for i in range(1, 9)]  # eight counters calling at once
 
 def wide_band_config(root: Path) -> Path:
     """The shipped configuration with wide number ranges, so a long run never fills a band."""
-    config = root / "config"
-    shutil.copytree(default_config_dir(), config, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    path = config / "sites" / "chuo.toml"
-    site = path.read_text(encoding="utf-8")
-    for band, (lo, hi) in WIDE_RANGES.items():
-        site = re.sub(rf'(id = "{band}"\n(?:.*\n)*?range = )\[\d+, \d+\]', rf"\g<1>[{lo}, {hi}]", site, count=1)
-    path.write_text(site, encoding="utf-8")
-    return config
+    return config_with_band_ranges(root, WIDE_RANGES)
 
 
 def load(server: LiveServer, method: str, path: str, **options: object) -> dict:
