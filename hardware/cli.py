@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
 
 
 def _command_error(message: str) -> Exception:
-    from madoguchi.server.cli import CommandError
+    from madoguchi.common.cli import CommandError
 
     return CommandError(message)
 

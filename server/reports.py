@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .core.errors import invalid
+from madoguchi.server.core.errors import invalid
 
 VISIT_COLUMNS = (
     "visit_id", "site", "service_date", "band", "number", "life_event", "procedures", "language", "priority",

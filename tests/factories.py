@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from madoguchi.server.configuration import default_config_dir
+from madoguchi.server.config.loading import LoadedSite, load
+from madoguchi.server.config.schema import default_config_dir
 from madoguchi.server.core.issuing import IssueRequest
 from madoguchi.server.core.office import Office
-from madoguchi.server.sites import LoadedSite, load
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 MONDAY_9AM = dt.datetime(2026, 12, 7, 9, 0, tzinfo=TOKYO)

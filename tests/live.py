@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from madoguchi.server.services import Settings, build
+from madoguchi.server.composition import Settings, build
 from madoguchi.server.storage.accounts import DeviceKind, Role
 
 STAFF_PASSWORD = "e2e-password-1"
@@ -74,7 +74,7 @@ class LiveServer:
         log = self.log_path.open("ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "madoguchi.server.cli", "-v", "serve", "--site", self.site,
+            [sys.executable, "-m", "madoguchi.server.cli.main", "-v", "serve", "--site", self.site,
              "--data-dir", str(self.data_dir), "--port", str(self.port), "--ignore-hours",
              "--public-url", self.url,
              *(["--config-dir", str(self.config_dir)] if self.config_dir else []), *extra],

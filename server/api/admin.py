@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from ..core.errors import not_found
-from ..storage.accounts import DeviceKind, Role
-from .security import Admin, ServicesDep
+from madoguchi.server.api.security import Admin, ServicesDep
+from madoguchi.server.core.errors import not_found
+from madoguchi.server.storage.accounts import DeviceKind, Role
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from ..services import Services
-from . import admin, auth, counters, guide, kiosk, ops, problems, public, reports
+from madoguchi.server.api import admin, auth, counters, guide, kiosk, ops, problems, public, reports
+from madoguchi.server.service.container import Services
 
 API = "/api/v1"
 ROUTERS = (

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from . import schemas
-from .problems import ApiError
-from .security import SESSION_COOKIE, ServicesDep
+from madoguchi.server.api import schemas
+from madoguchi.server.api.problems import ApiError
+from madoguchi.server.api.security import SESSION_COOKIE, ServicesDep
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

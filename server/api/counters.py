@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Response
 
-from ..core.office import Office
-from ..core.ticket import Ticket, TicketStatus
-from ..services import Services
-from ..storage.office_store import Transaction
-from . import present, schemas
-from .responses import model_response
-from .security import ServicesDep, Staff
+from madoguchi.server.api import present, schemas
+from madoguchi.server.api.responses import model_response
+from madoguchi.server.api.security import ServicesDep, Staff
+from madoguchi.server.core.office import Office
+from madoguchi.server.core.ticket import Ticket, TicketStatus
+from madoguchi.server.service.container import Services
+from madoguchi.server.storage.office_store import Transaction
 
 router = APIRouter(prefix="/counters", tags=["counter"])
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 from fastapi import APIRouter, Response
 
-from ..core.office import Office
-from ..storage.office_store import Transaction
-from . import present, schemas
-from .security import Guide, ServicesDep
+from madoguchi.server.api import present, schemas
+from madoguchi.server.api.security import Guide, ServicesDep
+from madoguchi.server.core.office import Office
+from madoguchi.server.storage.office_store import Transaction
 
 router = APIRouter(tags=["guide"])
 

@@ -11,18 +11,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
-from ..core import issuing
-from ..core.errors import invalid
-from ..core.guidance import available
-from ..core.issuing import IssueRequest
-from ..core.office import Office
-from ..core.ticket import Ticket
-from ..services import Services
-from ..storage.office_store import Transaction
-from . import present, schemas
-from .problems import ApiError
-from .responses import model_response
-from .security import Anyone, Guide, Kiosk, ServicesDep
+from madoguchi.server.api import present, schemas
+from madoguchi.server.api.problems import ApiError
+from madoguchi.server.api.responses import model_response
+from madoguchi.server.api.security import Anyone, Guide, Kiosk, ServicesDep
+from madoguchi.server.core import issuing
+from madoguchi.server.core.errors import invalid
+from madoguchi.server.core.guidance import available
+from madoguchi.server.core.issuing import IssueRequest
+from madoguchi.server.core.office import Office
+from madoguchi.server.core.ticket import Ticket
+from madoguchi.server.service.container import Services
+from madoguchi.server.storage.office_store import Transaction
 
 router = APIRouter(tags=["kiosk"])
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{1,200}$")

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..core.counter import CounterState
-from ..protocol import StatePayload
-from .security import Anyone, ServicesDep
+from madoguchi.common.protocol import StatePayload
+from madoguchi.server.api.security import Anyone, ServicesDep
+from madoguchi.server.core.counter import CounterState
 
 router = APIRouter(tags=["ops"])
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ..core.catalog import Catalog, text_in
-from ..core.counter import Counter
-from ..core.estimator import Estimate as CoreEstimate
-from ..core.office import Office
-from ..core.ticket import AT_COUNTER, Ticket
-from ..views import estimate_payload
-from . import schemas
+from madoguchi.server.api import schemas
+from madoguchi.server.core.catalog import Catalog, text_in
+from madoguchi.server.core.counter import Counter
+from madoguchi.server.core.estimator import Estimate as CoreEstimate
+from madoguchi.server.core.office import Office
+from madoguchi.server.core.ticket import AT_COUNTER, Ticket
+from madoguchi.server.service.presenters import estimate_payload
 
 
 def steps(catalog: Catalog, procedures: Iterable[tuple[str, str]], language: str) -> list[schemas.PlanStep]:

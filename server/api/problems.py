@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..core.errors import DomainError, ErrorKind
-from ..i18n import message
-from ..services import StorageUnavailable
+from madoguchi.common.i18n import message
+from madoguchi.server.core.errors import DomainError, ErrorKind
+from madoguchi.server.service.container import StorageUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from ..core.catalog import text_in
-from ..core.errors import conflict, not_found
-from ..core.office import Office
-from ..core.ticket import Ticket
-from ..i18n import message
-from ..services import Services
-from . import present, schemas
-from .problems import ApiError
-from .security import ServicesDep
+from madoguchi.common.i18n import message
+from madoguchi.server.api import present, schemas
+from madoguchi.server.api.problems import ApiError
+from madoguchi.server.api.security import ServicesDep
+from madoguchi.server.core.catalog import text_in
+from madoguchi.server.core.errors import conflict, not_found
+from madoguchi.server.core.office import Office
+from madoguchi.server.core.ticket import Ticket
+from madoguchi.server.service.container import Services
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "web" / "templates"))

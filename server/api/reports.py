@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from .. import reports
-from .security import Manager, ServicesDep
+from madoguchi.server import reports
+from madoguchi.server.api.security import Manager, ServicesDep
 
 router = APIRouter(prefix="/reports", tags=["manager"])
 DateParam = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD (default today)")]

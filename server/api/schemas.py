@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..core.counter import CounterState
-from ..core.ticket import Outcome, Priority
+from madoguchi.server.core.counter import CounterState
+from madoguchi.server.core.ticket import Outcome, Priority
 
 
 class In(BaseModel):

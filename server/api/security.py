@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..services import Services
-from ..storage.accounts import Principal
-from .problems import ApiError
+from madoguchi.server.api.problems import ApiError
+from madoguchi.server.service.container import Services
+from madoguchi.server.storage.accounts import Principal
 
 SESSION_COOKIE = "madoguchi_session"
 

@@ -30,13 +30,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from madoguchi.server.cli import CommandError
-    from madoguchi.server.configuration import ConfigError, default_config_dir
-    from madoguchi.server.sites import load
-
-    from . import report, runner
-    from .engine import POLICIES, PolicyName
-    from .scenario import load_scenario
+    from madoguchi.common.cli import CommandError
+    from madoguchi.server.config.loading import load
+    from madoguchi.server.config.schema import ConfigError, default_config_dir
+    from madoguchi.server.simulate import report, runner
+    from madoguchi.server.simulate.engine import POLICIES, PolicyName
+    from madoguchi.server.simulate.scenario import load_scenario
 
     if args.days < 1 or args.seeds < 1:
         raise CommandError("--days and --seeds must be at least 1")
@@ -62,7 +61,7 @@ def handle(args: argparse.Namespace) -> int:
     targets = {b.id: b.target_wait_min for b in site.rules.bands}
     plots: list[str] = []
     if not args.no_plots:
-        from .plots import all_plots
+        from madoguchi.server.simulate.plots import all_plots
 
         plots = [p.name for p in all_plots(results, targets, out, scenario.name)]
     command = "madoguchi simulate " + shlex.join(sys.argv[2:] if len(sys.argv) > 2 else [])

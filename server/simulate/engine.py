@@ -33,11 +33,10 @@ from madoguchi.server.core.office import Office
 from madoguchi.server.core.policy import BalancedPolicy, StaticFifoPolicy
 from madoguchi.server.core.site import SiteRules
 from madoguchi.server.core.ticket import Outcome, Ticket, TicketStatus
-
-from .baselines import Baselines, QueueKey
-from .population import Visit
-from .scenario import Scenario
-from .staffing import StaffPlan, staff_plan
+from madoguchi.server.simulate.baselines import Baselines, QueueKey
+from madoguchi.server.simulate.population import Visit
+from madoguchi.server.simulate.scenario import Scenario
+from madoguchi.server.simulate.staffing import StaffPlan, staff_plan
 
 PolicyName = Literal["balanced", "static"]
 POLICIES: tuple[PolicyName, ...] = ("balanced", "static")

@@ -12,8 +12,8 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .engine import TicketRecord, VisitRecord
-from .runner import RunResult
+from madoguchi.server.simulate.engine import TicketRecord, VisitRecord
+from madoguchi.server.simulate.runner import RunResult
 
 DEPARTMENTS_OF_THE_SURVEY = frozenset({"kuminka", "fukushika", "hokenkodomo"})
 PREDICTORS = ("project", "QL", "LES", "ZMS")

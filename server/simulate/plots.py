@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import measures
-from .engine import PolicyName
-from .report import CITY_STATIC_MIN, CITY_TARGET_MIN, SURVEY_COHORT
-from .runner import RunResult
+from madoguchi.server.simulate import measures
+from madoguchi.server.simulate.engine import PolicyName
+from madoguchi.server.simulate.report import CITY_STATIC_MIN, CITY_TARGET_MIN, SURVEY_COHORT
+from madoguchi.server.simulate.runner import RunResult
 
 COLOURS = {"balanced": "#1b7837", "static": "#c51b7d"}
 

@@ -19,8 +19,7 @@ from madoguchi.server.core.catalog import Band, Catalog, QuestionType
 from madoguchi.server.core.issuing import IssueRequest
 from madoguchi.server.core.site import SiteRules
 from madoguchi.server.core.ticket import Priority
-
-from .scenario import HouseholdType, Scenario, Stream
+from madoguchi.server.simulate.scenario import HouseholdType, Scenario, Stream
 
 PRIORITIES = (Priority.ELDERLY, Priority.WHEELCHAIR, Priority.INFANT, Priority.PREGNANT, Priority.INTERPRETER)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-from . import measures
-from .engine import PolicyName
-from .runner import RunResult
+from madoguchi.server.simulate import measures
+from madoguchi.server.simulate.engine import PolicyName
+from madoguchi.server.simulate.runner import RunResult
 
 SURVEY_COHORT = "転入 (3 departments)"
 CITY_STATIC_MIN = 129.0  # the city's R6 survey: 転入 across 区民課, 福祉課, 保健子ども課, today

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 
 from madoguchi.server.core.catalog import Catalog
 from madoguchi.server.core.site import SiteRules
-
-from .engine import DayResult, PolicyName, Simulator
-from .population import Population
-from .scenario import Scenario
+from madoguchi.server.simulate.engine import DayResult, PolicyName, Simulator
+from madoguchi.server.simulate.population import Population
+from madoguchi.server.simulate.scenario import Scenario
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from madoguchi.server.configuration import ConfigError, _read_toml, _validation_problems
+from madoguchi.server.config.schema import ConfigError, _read_toml, _validation_problems
 
 Minutes = Annotated[float, Field(ge=0, le=600)]
 Share = Annotated[float, Field(ge=0, le=1)]

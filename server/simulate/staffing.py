@@ -13,8 +13,7 @@ import random
 from dataclasses import dataclass
 
 from madoguchi.server.core.site import SiteRules
-
-from .scenario import Scenario
+from madoguchi.server.simulate.scenario import Scenario
 
 
 @dataclass(frozen=True)

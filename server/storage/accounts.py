@@ -12,7 +12,7 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .database import transaction
+from madoguchi.server.storage.database import transaction
 
 RECHECK = dt.timedelta(seconds=10)
 

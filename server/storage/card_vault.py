@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .office_store import OPEN, SideWrite
+from madoguchi.server.storage.office_store import OPEN, SideWrite
 
 KEY_ENV = "MADOGUCHI_CARD_KEY"
 

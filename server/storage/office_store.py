@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from ..core.counter import Counter, CounterState
-from ..core.office import Changes, Office
-from ..core.ticket import OPEN_STATUSES, Priority, Step, StepState, Ticket, TicketStatus
-from .database import transaction
+from madoguchi.server.core.counter import Counter, CounterState
+from madoguchi.server.core.office import Changes, Office
+from madoguchi.server.core.ticket import OPEN_STATUSES, Priority, Step, StepState, Ticket, TicketStatus
+from madoguchi.server.storage.database import transaction
 
 OPEN = tuple(s.value for s in OPEN_STATUSES)
 SideWrite = Callable[[sqlite3.Connection], None]

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from madoguchi.server.api.app import create_app
-from madoguchi.server.clock import ManualClock
-from madoguchi.server.publisher import Publisher
-from madoguchi.server.services import Services, Settings, build
+from madoguchi.server.composition import Settings, build
+from madoguchi.server.mqtt.port import Publisher
+from madoguchi.server.service.clock import ManualClock
+from madoguchi.server.service.container import Services
 from madoguchi.server.storage.accounts import DeviceKind, Role
 from tests.factories import MONDAY_9AM
 

@@ -9,11 +9,11 @@ from collections import Counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from madoguchi.server.clock import ManualClock
+from madoguchi.server.composition import Settings, build
 from madoguchi.server.core.errors import DomainError
 from madoguchi.server.core.issuing import IssueRequest
 from madoguchi.server.core.ticket import OPEN_STATUSES, Outcome, TicketStatus
-from madoguchi.server.services import Settings, build
+from madoguchi.server.service.clock import ManualClock
 from tests.factories import MONDAY_9AM, config_with_band_ranges
 
 SMALL_RANGES = {"simple": (1, 6), "onestop": (301, 305), "okuyami": (701, 703)}

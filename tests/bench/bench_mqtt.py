@@ -13,8 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from madoguchi.server.mqtt_publisher import MqttPublisher, MqttSettings
-from madoguchi.server.protocol import CallPayload, calls_topic, state_topic
+from madoguchi.common.protocol import CallPayload, calls_topic, state_topic
+from madoguchi.server.mqtt.paho_publisher import MqttPublisher, MqttSettings
 from tests.api.conftest import make_api
 from tests.live import wait_until
 from tests.mqtt.broker import SERVER_USER, SITE, Mosquitto, Recorder, start_site_broker

@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from madoguchi.server.configuration import default_config_dir
+from madoguchi.server.config.loading import load
+from madoguchi.server.config.schema import default_config_dir
 from madoguchi.server.simulate import measures, plots, report, runner
 from madoguchi.server.simulate.engine import POLICIES
 from madoguchi.server.simulate.runner import RunResult
 from madoguchi.server.simulate.scenario import load_scenario, scenario_ids
-from madoguchi.server.sites import load
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "simulation"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from madoguchi.server.config_docs import render
-from madoguchi.server.configuration import default_config_dir, site_ids
-from madoguchi.server.sites import check_config, load
+from madoguchi.server.config.docs import render
+from madoguchi.server.config.loading import check_config, load
+from madoguchi.server.config.schema import default_config_dir, site_ids
 
 
 @pytest.fixture
@@ -86,23 +86,24 @@ def test_catalog_rule_reading_an_unknown_answer(config):
 
 def test_check_config_command_prints_one_line_per_problem_and_no_traceback(config):
     edit(config / "sites" / "chuo.toml", "range = [701, 799]", "range = [799, 701]")
-    bad = subprocess.run([sys.executable, "-m", "madoguchi.server.cli", "check-config", "--config-dir", str(config)],
+    bad = subprocess.run([sys.executable, "-m", "madoguchi.server.cli.main", "check-config", "--config-dir",
+                          str(config)],
                          capture_output=True, text=True)
     assert bad.returncode == 1
     assert bad.stdout.strip() == "sites/chuo.toml: bands.2.range: 799-701: end must be ≥ start"
     assert "Traceback" not in bad.stderr
-    good = subprocess.run([sys.executable, "-m", "madoguchi.server.cli", "check-config"], capture_output=True,
+    good = subprocess.run([sys.executable, "-m", "madoguchi.server.cli.main", "check-config"], capture_output=True,
                           text=True)
     assert good.returncode == 0 and "13 sites" in good.stdout
 
 
 def test_serve_refuses_to_start_on_a_bad_configuration(config, tmp_path):
     edit(config / "sites" / "chuo.toml", "range = [701, 799]", "range = [799, 701]")
-    run = subprocess.run([sys.executable, "-m", "madoguchi.server.cli", "serve", "--config-dir", str(config),
+    run = subprocess.run([sys.executable, "-m", "madoguchi.server.cli.main", "serve", "--config-dir", str(config),
                           "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "799-701: end must be ≥ start" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_docs_config_md_is_generated_from_the_models():
     page = Path(__file__).resolve().parents[2] / "docs" / "config.md"
-    assert page.read_text(encoding="utf-8") == render(), "run: python -m madoguchi.server.config_docs"
+    assert page.read_text(encoding="utf-8") == render(), "run: python -m madoguchi.server.config.docs"

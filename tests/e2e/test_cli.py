@@ -11,12 +11,12 @@ import sys
 
 import openpyxl
 
+from madoguchi.server.composition import Settings, build
 from madoguchi.server.core.issuing import IssueRequest
-from madoguchi.server.services import Settings, build
 
 
 def madoguchi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "madoguchi.server.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "madoguchi.server.cli.main", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=120)
 
 

@@ -15,7 +15,7 @@ from tests.live import free_port, wait_until
 def test_demo_starts_the_site_prints_working_urls_and_stops_cleanly(tmp_path):
     data = tmp_path / "demo"
     ports = {"--port": free_port(), "--mqtt-port": free_port(), "--printer-port": free_port()}
-    argv = [sys.executable, "-m", "madoguchi.server.cli", "demo", "--data-dir", str(data)]
+    argv = [sys.executable, "-m", "madoguchi.server.cli.main", "demo", "--data-dir", str(data)]
     for flag, port in ports.items():
         argv += [flag, str(port)]
     demo = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

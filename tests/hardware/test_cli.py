@@ -15,7 +15,7 @@ import pytest
 
 from madoguchi.hardware.virtual_printer_control import FaultControlServer
 from madoguchi.hardware.virtual_reader import free_port_pair
-from madoguchi.server.cli import main
+from madoguchi.server.cli.main import main
 from tests.personal_data import TEST_HOLDER_ADDRESS, TEST_HOLDER_NAME, TEST_PIN
 
 
@@ -68,7 +68,7 @@ def test_the_virtual_printer_command_prints_takes_faults_and_stops_cleanly(tmp_p
     port = free_port_pair()
     out = tmp_path / "tickets"
     process = subprocess.Popen(
-        [sys.executable, "-m", "madoguchi.server.cli", "virtual-printer", "--port", str(port),
+        [sys.executable, "-m", "madoguchi.server.cli.main", "virtual-printer", "--port", str(port),
          "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -1,4 +1,4 @@
-"""A real mosquitto on a free port, rendered by madoguchi.server.broker, and a recording subscriber.
+"""A real mosquitto on a free port, rendered by madoguchi.server.mqtt.mosquitto, and a recording subscriber.
 
 Used by tests/mqtt and the MQTT bench. Every wait is a bounded retry; everything started is stopped.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from madoguchi.server.broker import BrokerAccount, RenderedBroker, render_site_broker
+from madoguchi.server.mqtt.mosquitto import BrokerAccount, RenderedBroker, render_site_broker
 from tests.live import free_port, wait_until
 
 SITE = "chuo"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from madoguchi.server.mqtt_publisher import MqttPublisher, MqttSettings
+from madoguchi.server.mqtt.paho_publisher import MqttPublisher, MqttSettings
 from tests.api.conftest import Api, make_api
 from tests.live import wait_until
 from tests.mqtt.broker import SERVER_USER, SITE, Mosquitto, Recorder, start_site_broker

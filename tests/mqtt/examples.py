@@ -10,10 +10,10 @@ import json
 import tempfile
 from pathlib import Path
 
+from madoguchi.common.protocol import CallPayload, DeviceStatusPayload, calls_topic, events_topic
 from madoguchi.server.core.office import Changes
-from madoguchi.server.mqtt_publisher import Outgoing, commit_messages
-from madoguchi.server.protocol import CallPayload, DeviceStatusPayload, calls_topic, events_topic
-from madoguchi.server.services import Services
+from madoguchi.server.mqtt.paho_publisher import Outgoing, commit_messages
+from madoguchi.server.service.container import Services
 from tests.api.conftest import make_api
 
 SITE = "chuo"

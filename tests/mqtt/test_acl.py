@@ -9,9 +9,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from madoguchi.server.broker import BrokerAccount, central_acl, example_accounts, render_site_broker, site_acl
-from madoguchi.server.configuration import default_config_dir
-from madoguchi.server.protocol import device_status_topic, site_filter, state_topic
+from madoguchi.common.protocol import device_status_topic, site_filter, state_topic
+from madoguchi.server.config.schema import default_config_dir
+from madoguchi.server.mqtt.mosquitto import BrokerAccount, central_acl, example_accounts, render_site_broker, site_acl
 from tests.mqtt.broker import SERVER_USER, SITE, latest_state_with_seq
 from tests.mqtt.conftest import recorder_for
 from tests.mqtt.test_publishing import issue

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import getpass
 
-from madoguchi.server.broker import CITY_VIEW_USER, BridgeTarget, bridge_user, new_password, render_central_broker
-from madoguchi.server.mqtt_publisher import MqttPublisher
-from madoguchi.server.protocol import events_topic, state_topic
+from madoguchi.common.protocol import events_topic, state_topic
+from madoguchi.server.mqtt.mosquitto import (
+    CITY_VIEW_USER,
+    BridgeTarget,
+    bridge_user,
+    new_password,
+    render_central_broker,
+)
+from madoguchi.server.mqtt.paho_publisher import MqttPublisher
 from tests.api.conftest import make_api
 from tests.live import free_port, wait_until
 from tests.mqtt.broker import SITE, Mosquitto, Recorder, latest_state_with_seq, start_site_broker

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from madoguchi.server.protocol import parse_message
+from madoguchi.common.protocol import parse_message
 from tests.personal_data import leaked_in
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"

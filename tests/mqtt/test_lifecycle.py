@@ -8,10 +8,7 @@ import time
 
 import pytest
 
-from madoguchi.server import mqtt_publisher
-from madoguchi.server.cli import build_parser
-from madoguchi.server.mqtt_publisher import PASSWORD_ENV, MqttPublisher
-from madoguchi.server.protocol import (
+from madoguchi.common.protocol import (
     CallPayload,
     SeenCalls,
     StatePayload,
@@ -21,6 +18,9 @@ from madoguchi.server.protocol import (
     server_status_topic,
     state_topic,
 )
+from madoguchi.server.cli.main import build_parser
+from madoguchi.server.mqtt import paho_publisher as mqtt_publisher
+from madoguchi.server.mqtt.paho_publisher import PASSWORD_ENV, MqttPublisher
 from tests.api.conftest import make_api
 from tests.live import LiveServer, wait_until
 from tests.mqtt.broker import SERVER_USER, SITE, latest_state_with_seq, start_site_broker

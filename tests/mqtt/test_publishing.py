@@ -6,8 +6,7 @@ import json
 import math
 import time
 
-from madoguchi.server.mqtt_publisher import MqttPublisher
-from madoguchi.server.protocol import (
+from madoguchi.common.protocol import (
     CallPayload,
     EventPayload,
     StatePayload,
@@ -17,6 +16,7 @@ from madoguchi.server.protocol import (
     site_filter,
     state_topic,
 )
+from madoguchi.server.mqtt.paho_publisher import MqttPublisher
 from tests.api.conftest import make_api
 from tests.live import wait_until
 from tests.mqtt.broker import SITE, latest_state_with_seq

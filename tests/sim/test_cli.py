@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from madoguchi.server.cli import main
+from madoguchi.server.cli.main import main
 
 
 def test_simulate_writes_a_report_with_tables_and_plots(tmp_path, capsys):

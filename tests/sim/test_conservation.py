@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from madoguchi.server.configuration import default_config_dir
+from madoguchi.server.config.schema import default_config_dir
 from madoguchi.server.core.ticket import TicketStatus
 from madoguchi.server.simulate.engine import Simulator
 from madoguchi.server.simulate.population import Population

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from madoguchi.server.configuration import default_config_dir
+from madoguchi.server.config.schema import default_config_dir
 from madoguchi.server.core import estimates
 from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.estimator import Estimate, interval, project

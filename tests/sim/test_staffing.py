@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from madoguchi.server.configuration import ConfigError, default_config_dir
+from madoguchi.server.config.schema import ConfigError, default_config_dir
 from madoguchi.server.simulate.scenario import load_scenario, scenario_ids
 from madoguchi.server.simulate.staffing import staff_plan
 from tests.factories import chuo

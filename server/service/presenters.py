@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from .core.estimator import Estimate
-from .core.snapshot import OfficeState
-from .protocol import BandPayload, CallPayload, CounterPayload, EstimatePayload, StatePayload
+from madoguchi.common.protocol import BandPayload, CallPayload, CounterPayload, EstimatePayload, StatePayload
+from madoguchi.server.core.estimator import Estimate
+from madoguchi.server.core.snapshot import OfficeState
 
 
 def estimate_payload(estimate: Estimate) -> EstimatePayload:

@@ -8,9 +8,9 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 
-from .core.events import Event, EventKind
-from .core.office import Office
-from .protocol import CallPayload
+from madoguchi.common.protocol import CallPayload
+from madoguchi.server.core.events import Event, EventKind
+from madoguchi.server.core.office import Office
 
 RECENT_CALLS = 8
 CALL_KINDS = (EventKind.CALLED, EventKind.RECALLED)

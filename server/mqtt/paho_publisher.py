@@ -36,7 +36,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
-from .protocol import (
+from madoguchi.common.protocol import (
     SERVER_DEVICE,
     CallPayload,
     DeviceStatusPayload,
@@ -48,10 +48,11 @@ from .protocol import (
 )
 
 if TYPE_CHECKING:
-    from .configuration import BrokerConfig
-    from .core.events import Event
-    from .core.office import Changes
-    from .services import Services, Settings
+    from madoguchi.server.composition import Settings
+    from madoguchi.server.config.schema import BrokerConfig
+    from madoguchi.server.core.events import Event
+    from madoguchi.server.core.office import Changes
+    from madoguchi.server.service.container import Services
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +367,7 @@ class MqttPublisher:
 def site_publisher(settings: Settings, *, host: str | None = None, port: int | None = None,
                    environ: Mapping[str, str] | None = None) -> MqttPublisher:
     """The publisher ``madoguchi serve`` uses: the site file's broker, host and port overridable."""
-    from .configuration import load_site
+    from madoguchi.server.config.schema import load_site
 
     broker = load_site(settings.config_dir, settings.site).broker
     password = (os.environ if environ is None else environ).get(PASSWORD_ENV) or None

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cli import CommandError
+from madoguchi.common.cli import CommandError
 
 DEFAULT_DATA_DIR = Path("/var/lib/madoguchi")
 
@@ -20,9 +20,9 @@ def _site_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, **extra: object):
-    from .configuration import ConfigError, default_config_dir
-    from .services import Settings
-    from .sites import check_config
+    from madoguchi.server.composition import Settings
+    from madoguchi.server.config.loading import check_config
+    from madoguchi.server.config.schema import ConfigError, default_config_dir
 
     config_dir = args.config_dir or default_config_dir()
     problems = check_config(config_dir)
@@ -35,8 +35,8 @@ def _settings(args: argparse.Namespace, **extra: object):
 
 
 def _services(args: argparse.Namespace, **extra: object):
-    from .configuration import ConfigError
-    from .services import build
+    from madoguchi.server.composition import build
+    from madoguchi.server.config.schema import ConfigError
 
     settings = _settings(args, **extra)
     try:
@@ -48,10 +48,10 @@ def _services(args: argparse.Namespace, **extra: object):
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .api.app import create_app
-    from .configuration import ConfigError
-    from .mqtt_publisher import site_publisher
-    from .services import build
+    from madoguchi.server.api.app import create_app
+    from madoguchi.server.composition import build
+    from madoguchi.server.config.schema import ConfigError
+    from madoguchi.server.mqtt.paho_publisher import site_publisher
 
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     settings = _settings(args, ignore_hours=args.ignore_hours, public_url=public_url)
@@ -84,8 +84,8 @@ def calm_garbage_collector() -> None:
 
 
 def check_config_command(args: argparse.Namespace) -> int:
-    from .configuration import default_config_dir, site_ids
-    from .sites import check_config
+    from madoguchi.server.config.loading import check_config
+    from madoguchi.server.config.schema import default_config_dir, site_ids
 
     config_dir = args.config_dir or default_config_dir()
     problems = check_config(config_dir)
@@ -99,7 +99,7 @@ def check_config_command(args: argparse.Namespace) -> int:
 
 
 def user(args: argparse.Namespace) -> int:
-    from .storage.accounts import Role
+    from madoguchi.server.storage.accounts import Role
 
     services = _services(args)
     try:
@@ -126,7 +126,7 @@ def user(args: argparse.Namespace) -> int:
 
 
 def device(args: argparse.Namespace) -> int:
-    from .storage.accounts import DeviceKind
+    from madoguchi.server.storage.accounts import DeviceKind
 
     services = _services(args)
     try:
@@ -146,8 +146,8 @@ def device(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from . import reports
-    from .core.errors import DomainError
+    from madoguchi.server import reports
+    from madoguchi.server.core.errors import DomainError
 
     services = _services(args)
     try:
@@ -166,7 +166,7 @@ def export(args: argparse.Namespace) -> int:
 
 
 def backup_command(args: argparse.Namespace) -> int:
-    from .storage.database import backup
+    from madoguchi.server.storage.database import backup
 
     source = args.data_dir / f"{args.site}.sqlite3"
     if not source.exists():

@@ -1,4 +1,4 @@
-"""Writes docs/config.md from the configuration models: `python -m madoguchi.server.config_docs`.
+"""Writes docs/config.md from the configuration models: `python -m madoguchi.server.config.docs`.
 
 The models (with their attribute docstrings) are the one description of the files; this page is
 generated from them and a test fails when it is out of date.
@@ -15,11 +15,11 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .configuration import CatalogConfig, SiteConfig
+from madoguchi.server.config.schema import CatalogConfig, SiteConfig
 
 HEADER = """# Configuration files
 
-Generated from `server/configuration.py` by `python -m madoguchi.server.config_docs` — do not edit by hand.
+Generated from `server/config/schema.py` by `python -m madoguchi.server.config.docs` — do not edit by hand.
 
 `config/catalog.toml` describes what every office offers; `config/sites/<id>.toml` one site each.
 `madoguchi check-config [--config-dir DIR]` checks both, and every command checks them at start-up.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .core.office import Changes
-    from .protocol import CallPayload
-    from .services import Services
+    from madoguchi.common.protocol import CallPayload
+    from madoguchi.server.core.office import Changes
+    from madoguchi.server.service.container import Services
 
 
 class Publisher(Protocol):

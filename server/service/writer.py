@@ -22,8 +22,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from .core.office import Changes
-from .storage.office_store import Rows, write
+from madoguchi.server.core.office import Changes
+from madoguchi.server.storage.office_store import Rows, write
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256

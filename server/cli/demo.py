@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cli import CommandError
+from madoguchi.common.cli import CommandError
 
 DEMO_PASSWORD = "madoguchi-demo"
 DEMO_PIN = "1234"
@@ -100,8 +100,8 @@ class Supervisor:
 
 
 def prepare_accounts(args: argparse.Namespace, data: Path) -> dict[str, str]:
-    from .services import Settings, build
-    from .storage.accounts import DeviceKind, Role
+    from madoguchi.server.composition import Settings, build
+    from madoguchi.server.storage.accounts import DeviceKind, Role
 
     settings = Settings(site=args.site, data_dir=data, **({"config_dir": args.config_dir} if args.config_dir else {}))
     services = build(settings)
@@ -119,7 +119,7 @@ def prepare_accounts(args: argparse.Namespace, data: Path) -> dict[str, str]:
 
 
 def start_broker(supervisor: Supervisor, args: argparse.Namespace, data: Path) -> tuple[int, str, str]:
-    from .broker import BrokerAccount, render_site_broker
+    from madoguchi.server.mqtt.mosquitto import BrokerAccount, render_site_broker
 
     if shutil.which("mosquitto") is None:
         raise CommandError("mosquitto is not installed (make demo installs it: run `make demo`)")
@@ -182,8 +182,8 @@ def print_sample(url: str, token: str, printer_uri: str, site_name: str, printed
 def demo(args: argparse.Namespace) -> int:
     import httpx
 
-    from .configuration import default_config_dir, load_site
-    from .sites import check_config
+    from madoguchi.server.config.loading import check_config
+    from madoguchi.server.config.schema import default_config_dir, load_site
 
     config_dir = args.config_dir or default_config_dir()
     problems = check_config(config_dir)
@@ -207,7 +207,7 @@ def demo(args: argparse.Namespace) -> int:
         mqtt_port, server_password, display_password = start_broker(supervisor, args, data)
         step("virtual printer")
         printer_port = pick_port(args.printer_port)
-        supervisor.start("virtual-printer", [sys.executable, "-m", "madoguchi.server.cli", "virtual-printer",
+        supervisor.start("virtual-printer", [sys.executable, "-m", "madoguchi.server.cli.main", "virtual-printer",
                                              "--port", str(printer_port), "--control-port", "0",
                                              "--out", str(printed)])
         wait_for(listening(printer_port), f"virtual printer on port {printer_port}")
@@ -216,7 +216,7 @@ def demo(args: argparse.Namespace) -> int:
         step("server")
         port = pick_port(args.port)
         url = f"http://127.0.0.1:{port}"
-        supervisor.start("server", [sys.executable, "-m", "madoguchi.server.cli", "serve", "--site", args.site,
+        supervisor.start("server", [sys.executable, "-m", "madoguchi.server.cli.main", "serve", "--site", args.site,
                                     "--data-dir", str(data), "--port", str(port), "--ignore-hours",
                                     "--mqtt-host", "127.0.0.1", "--mqtt-port", str(mqtt_port),
                                     *(["--config-dir", str(args.config_dir)] if args.config_dir else [])],

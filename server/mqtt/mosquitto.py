@@ -21,8 +21,16 @@ from pathlib import Path
 from string import Template
 from typing import Literal
 
-from .configuration import default_config_dir
-from .protocol import ROOT, SERVER_DEVICE, calls_topic, device_status_topic, events_topic, site_filter, state_topic
+from madoguchi.common.protocol import (
+    ROOT,
+    SERVER_DEVICE,
+    calls_topic,
+    device_status_topic,
+    events_topic,
+    site_filter,
+    state_topic,
+)
+from madoguchi.server.config.schema import default_config_dir
 
 Role = Literal["server", "display", "kiosk"]
 CITY_VIEW_USER = "city-view"
@@ -80,7 +88,7 @@ class RenderedBroker:
 
 def site_acl(site: str, accounts: Iterable[BrokerAccount]) -> str:
     """ACL lines for one site broker: what each account may read and write."""
-    lines = [f"# madoguchi site {site}: one block per broker user (rendered by madoguchi.server.broker)", ""]
+    lines = [f"# madoguchi site {site}: one block per broker user (rendered by madoguchi.server.mqtt.mosquitto)", ""]
     for account in accounts:
         own_status = device_status_topic(site, account.device)
         lines.append(f"user {account.username}")
@@ -104,7 +112,7 @@ def example_accounts() -> list[BrokerAccount]:
 
 def central_acl(sites: Iterable[str]) -> str:
     """ACL of the city's central broker: each site's bridge writes its state and events; the city view reads."""
-    lines = ["# madoguchi central broker (rendered by madoguchi.server.broker)",
+    lines = ["# madoguchi central broker (rendered by madoguchi.server.mqtt.mosquitto)",
              "pattern write $SYS/broker/connection/%c/state", ""]
     for site in sites:
         lines += [f"user {bridge_user(site)}", f"topic write {state_topic(site)}",

@@ -1,8 +1,8 @@
-"""The composition root: ``build(settings)`` wires storage, office, clock and publisher.
+"""The service layer: the ``Services`` container that the API, the CLI and the tests drive.
 
-The API, the CLI and the tests all call it. Every command is applied to the office under one lock
+Every command is applied to the office under one lock
 (the server is the single writer) and answered only once its changes, and everything applied before
-them, are committed with fsync (server/writer.py batches the commits).
+them, are committed with fsync (service/writer.py batches the commits).
 """
 
 from __future__ import annotations
@@ -15,25 +15,25 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from .calls import CallLog
-from .clock import Clock, SystemClock
-from .configuration import default_config_dir
-from .core.errors import DomainError
-from .core.office import Changes, Office
-from .core.snapshot import snapshot
-from .ids import RandomIds
-from .protocol import StatePayload
-from .publisher import NullPublisher, Publisher
-from .sites import LoadedSite, load
-from .storage.accounts import Accounts
-from .storage.card_vault import CardVault, load_or_create_key
-from .storage.database import connect, transaction
-from .storage.office_store import OfficeStore, Transaction, rows_of
-from .views import state_payload
-from .writer import Pending, Writer
+from madoguchi.common.protocol import StatePayload
+from madoguchi.server.core.errors import DomainError
+from madoguchi.server.core.office import Changes, Office
+from madoguchi.server.core.snapshot import snapshot
+from madoguchi.server.mqtt.port import Publisher
+from madoguchi.server.service.clock import Clock
+from madoguchi.server.service.presenters import state_payload
+from madoguchi.server.service.recent_calls import CallLog
+from madoguchi.server.service.writer import Pending, Writer
+from madoguchi.server.storage.accounts import Accounts
+from madoguchi.server.storage.card_vault import CardVault
+from madoguchi.server.storage.database import connect
+from madoguchi.server.storage.office_store import OfficeStore, Transaction, rows_of
+
+if TYPE_CHECKING:
+    from madoguchi.server.composition import Settings
+    from madoguchi.server.config.loading import LoadedSite
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,29 +43,12 @@ class StorageUnavailable(Exception):
     """The database refused a commit; nothing of the command was kept."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    site: str
-    data_dir: Path
-    config_dir: Path = field(default_factory=default_config_dir)
-    ignore_hours: bool = False
-    public_url: str = "http://127.0.0.1:8000"
-    """Base of the status URLs printed as QR codes on tickets."""
-    session_ttl: dt.timedelta = dt.timedelta(hours=10)
-
-    @property
-    def database_path(self) -> Path:
-        return self.data_dir / f"{self.site}.sqlite3"
-
-    @property
-    def card_key_path(self) -> Path:
-        return self.data_dir / "keys" / f"{self.site}.card.key"
-
-
 @dataclass
 class Services:
     settings: Settings
     site: LoadedSite
+    new_office: Callable[[], Office]
+    """A fresh office for this site, empty until the store restores it (used on reload)."""
     clock: Clock
     store: OfficeStore
     accounts: Accounts
@@ -189,7 +172,7 @@ class Services:
     def _reload(self) -> None:
         self._generation += 1
         self.pending_keys.clear()
-        self.office = new_office(self.site, self.settings)
+        self.office = self.new_office()
         self.store.restore(self.office)
 
     def start_day_keeper(self, interval_s: float = 30.0) -> None:
@@ -214,26 +197,3 @@ class Services:
         with self.lock:
             self.writer_conn.close()
             self.store.conn.close()
-
-
-def new_office(site: LoadedSite, settings: Settings) -> Office:
-    return Office(site.rules, site.catalog, RandomIds(), enforce_hours=not settings.ignore_hours)
-
-
-def build(settings: Settings, clock: Clock | None = None, publisher: Publisher | None = None) -> Services:
-    site = load(settings.config_dir, settings.site)
-    db = connect(settings.database_path)
-    writer_conn = connect(settings.database_path).conn  # the writer thread's own connection
-    store = OfficeStore(db, settings.site)
-    office = new_office(site, settings)
-    store.restore(office)
-    with transaction(db.conn):
-        CardVault.erase_closed(db.conn)  # whatever a crash left behind
-    calls = CallLog(settings.site)
-    calls.load(db.conn, office)
-    return Services(
-        settings=settings, site=site, clock=clock or SystemClock(site.config.timezone), store=store,
-        accounts=Accounts(db.conn), vault=CardVault(load_or_create_key(settings.card_key_path)),
-        office=office, publisher=publisher or NullPublisher(), calls=calls, seq=store.last_seq(),
-        writer_conn=writer_conn,
-    )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .configuration import (
+from madoguchi.server.config.schema import (
     CatalogConfig,
     ConfigError,
     CounterConfig,
@@ -15,9 +15,9 @@ from .configuration import (
     load_site,
     site_ids,
 )
-from .core.catalog import Band, Catalog, LifeEvent, Option, Procedure, Question, QuestionType, Rule
-from .core.counter import CounterState
-from .core.site import CounterSpec, PolicyRules, SiteRules
+from madoguchi.server.core.catalog import Band, Catalog, LifeEvent, Option, Procedure, Question, QuestionType, Rule
+from madoguchi.server.core.counter import CounterState
+from madoguchi.server.core.site import CounterSpec, PolicyRules, SiteRules
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,17 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from madoguchi.common.cli import CommandError
+
 # Modules that add subcommands. A component that is not installed is skipped.
 COMMAND_MODULES = (
-    "madoguchi.server.commands",
-    "madoguchi.server.demo",
+    "madoguchi.server.cli.commands",
+    "madoguchi.server.cli.demo",
     "madoguchi.hardware.cli",
     "madoguchi.kiosk.cli",
     "madoguchi.display.cli",
     "madoguchi.server.simulate.cli",
 )
-
-
-class CommandError(Exception):
-    """A failure the user can act on: printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +60,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # run through the package's module, so CommandError raised by subcommands is this very class
-    from madoguchi.server.cli import main as package_main
-
-    sys.exit(package_main())
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The composition root: ``build(settings)`` wires configuration, storage, office, clock and publisher.
+
+The API, the CLI, the demo and the tests all call it; nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from madoguchi.server.config.loading import LoadedSite, load
+from madoguchi.server.config.schema import default_config_dir
+from madoguchi.server.core.office import Office
+from madoguchi.server.mqtt.port import NullPublisher, Publisher
+from madoguchi.server.service.clock import Clock, SystemClock
+from madoguchi.server.service.container import Services
+from madoguchi.server.service.ids import RandomIds
+from madoguchi.server.service.recent_calls import CallLog
+from madoguchi.server.storage.accounts import Accounts
+from madoguchi.server.storage.card_vault import CardVault, load_or_create_key
+from madoguchi.server.storage.database import connect, transaction
+from madoguchi.server.storage.office_store import OfficeStore
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: str
+    data_dir: Path
+    config_dir: Path = field(default_factory=default_config_dir)
+    ignore_hours: bool = False
+    public_url: str = "http://127.0.0.1:8000"
+    """Base of the status URLs printed as QR codes on tickets."""
+    session_ttl: dt.timedelta = dt.timedelta(hours=10)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / f"{self.site}.sqlite3"
+
+    @property
+    def card_key_path(self) -> Path:
+        return self.data_dir / "keys" / f"{self.site}.card.key"
+
+
+def new_office(site: LoadedSite, settings: Settings) -> Office:
+    return Office(site.rules, site.catalog, RandomIds(), enforce_hours=not settings.ignore_hours)
+
+
+def build(settings: Settings, clock: Clock | None = None, publisher: Publisher | None = None) -> Services:
+    site = load(settings.config_dir, settings.site)
+    db = connect(settings.database_path)
+    writer_conn = connect(settings.database_path).conn  # the writer thread's own connection
+    store = OfficeStore(db, settings.site)
+    office = new_office(site, settings)
+    store.restore(office)
+    with transaction(db.conn):
+        CardVault.erase_closed(db.conn)  # whatever a crash left behind
+    calls = CallLog(settings.site)
+    calls.load(db.conn, office)
+    return Services(
+        settings=settings, site=site, new_office=partial(new_office, site, settings),
+        clock=clock or SystemClock(site.config.timezone), store=store,
+        accounts=Accounts(db.conn), vault=CardVault(load_or_create_key(settings.card_key_path)),
+        office=office, publisher=publisher or NullPublisher(), calls=calls, seq=store.last_seq(),
+        writer_conn=writer_conn,
+    )
