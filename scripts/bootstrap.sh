@@ -14,7 +14,24 @@ APT_PACKAGES=(
   xvfb xauth                             # a screen for the kiosk and display when there is none
   chromium                               # web page tests (driven by Playwright, no browser download)
   libgl1 libgl1-mesa-dri libmtdev1       # Kivy windows under Xvfb
+  open-jtalk open-jtalk-mecab-naist-jdic # display: Japanese speech, offline (DESIGN §7b)
+  hts-voice-nitech-jp-atr503-m001        # display: Open JTalk's voice (Debian contrib, enabled below)
+  espeak-ng                              # display: speech in English and the other languages
 )
+
+# The HTS voice is in Debian's contrib section, which a default machine's sources do not list.
+# Add it once, in a file of our own, unless some source already lists contrib.
+enable_contrib() {
+  local list=/etc/apt/sources.list.d/madoguchi-contrib.sources codename
+  if grep -rqsE '^(Components:.*[[:space:]]contrib([[:space:]]|$)|deb[[:space:]].*[[:space:]]contrib([[:space:]]|$))' \
+      /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    return 0
+  fi
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+  echo "bootstrap: enabling Debian contrib in $list (for hts-voice-nitech-jp-atr503-m001)"
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s %s-updates\nComponents: contrib\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$codename" "$codename" >"$list"
+}
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -29,6 +46,7 @@ if ((${#missing[@]})); then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  enable_contrib
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
