@@ -20,7 +20,7 @@ from madoguchi.server.service.ids import RandomIds
 from madoguchi.server.service.recent_calls import CallLog
 from madoguchi.server.storage.accounts import Accounts
 from madoguchi.server.storage.card_vault import CardVault, load_or_create_key
-from madoguchi.server.storage.database import connect, transaction
+from madoguchi.server.storage.database import connect, database_path, transaction
 from madoguchi.server.storage.office_store import OfficeStore
 
 
@@ -36,7 +36,7 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
-        return self.data_dir / f"{self.site}.sqlite3"
+        return database_path(self.data_dir, self.site)
 
     @property
     def card_key_path(self) -> Path:
@@ -49,19 +49,19 @@ def new_office(site: LoadedSite, settings: Settings) -> Office:
 
 def build(settings: Settings, clock: Clock | None = None, publisher: Publisher | None = None) -> Services:
     site = load(settings.config_dir, settings.site)
-    db = connect(settings.database_path)
-    writer_conn = connect(settings.database_path).conn  # the writer thread's own connection
-    store = OfficeStore(db, settings.site)
+    conn = connect(settings.database_path)
+    writer_conn = connect(settings.database_path)  # the writer thread's own connection
+    store = OfficeStore(conn, settings.site)
     office = new_office(site, settings)
     store.restore(office)
-    with transaction(db.conn):
-        CardVault.erase_closed(db.conn)  # whatever a crash left behind
+    with transaction(conn):
+        CardVault.erase_closed(conn)  # whatever a crash left behind
     calls = CallLog(settings.site)
-    calls.load(db.conn, office)
+    calls.load(store, office)
     return Services(
         settings=settings, site=site, new_office=partial(new_office, site, settings),
         clock=clock or SystemClock(site.config.timezone), store=store,
-        accounts=Accounts(db.conn), vault=CardVault(load_or_create_key(settings.card_key_path)),
+        accounts=Accounts(conn), vault=CardVault(load_or_create_key(settings.card_key_path)),
         office=office, publisher=publisher or NullPublisher(), calls=calls, seq=store.last_seq(),
         writer_conn=writer_conn,
     )

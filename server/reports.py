@@ -9,13 +9,14 @@ import csv
 import datetime as dt
 import io
 import json
-import math
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from madoguchi.server.core.errors import invalid
+from madoguchi.server.core.measures import accuracy, quantile
+from madoguchi.server.storage import report_queries
 
 VISIT_COLUMNS = (
     "visit_id", "site", "service_date", "band", "number", "life_event", "procedures", "language", "priority",
@@ -45,17 +46,8 @@ def _minutes(start: str | None, end: str | None) -> float | None:
 
 
 def visits(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
-    cursor = conn.cursor()
-    cursor.row_factory = sqlite3.Row
-    tickets = cursor.execute(
-        "SELECT * FROM tickets WHERE site = ? AND service_day BETWEEN ? AND ? ORDER BY issued_at, rowid",
-        (site, first.isoformat(), last.isoformat())).fetchall()
-    steps: dict[str, list[sqlite3.Row]] = defaultdict(list)
-    for row in cursor.execute(
-            "SELECT s.* FROM steps s JOIN tickets t ON t.id = s.ticket_id "
-            "WHERE t.site = ? AND t.service_day BETWEEN ? AND ? ORDER BY s.ticket_id, s.idx",
-            (site, first.isoformat(), last.isoformat())):
-        steps[row["ticket_id"]].append(row)
+    """One row per visit issued on those days (the export's rows and the KPIs' input)."""
+    tickets, steps = report_queries.visit_rows(conn, site, first, last)
     rows = []
     for t in tickets:
         states = Counter(s["state"] for s in steps[t["id"]])
@@ -98,13 +90,8 @@ def to_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
-    """Linear interpolation between closest ranks (as numpy's default)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * share
-    lo, hi = math.floor(position), math.ceil(position)
-    return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo), 1)
+    """The ``share`` quantile rounded to 0.1 for a report (None when there are no values)."""
+    return round(quantile(values, share), 1) if values else None
 
 
 def summary(values: Sequence[float]) -> dict[str, float | int | None]:
@@ -131,10 +118,7 @@ def kpi(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date,
                        "within_target_share": round(sum(v <= target for v in values) / len(values), 3)
                        if values else None}
     handling: dict[str, list[float]] = defaultdict(list)
-    for procedure, started, finished in conn.execute(
-            "SELECT s.procedure, s.started_at, s.finished_at FROM steps s JOIN tickets t ON t.id = s.ticket_id "
-            "WHERE t.site = ? AND t.service_day BETWEEN ? AND ? AND s.started_at IS NOT NULL "
-            "AND s.finished_at IS NOT NULL", (site, first.isoformat(), last.isoformat())):
+    for procedure, started, finished in report_queries.handled_steps(conn, site, first, last):
         minutes = _minutes(started, finished)
         if minutes is not None:
             handling[procedure].append(minutes)
@@ -156,21 +140,17 @@ def kpi(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date,
 
 def estimate_accuracy(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date) -> dict[str, Any]:
     """Every estimate given at issue against the wait that followed (DESIGN §3)."""
-    pairs = []
-    for minutes, low, high, issued, called in conn.execute(
-            "SELECT e.minutes, e.low, e.high, t.issued_at, t.first_called_at FROM estimates e "
-            "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'ticket' AND t.site = ? "
-            "AND t.service_day BETWEEN ? AND ? AND t.first_called_at IS NOT NULL",
-            (site, first.isoformat(), last.isoformat())):
+    triples = []
+    for minutes, low, high, issued, called in report_queries.issue_estimates(conn, site, first, last):
         actual = _minutes(issued, called)
         if actual is not None:
-            pairs.append((minutes, low, high, actual))
-    if not pairs:
+            triples.append((minutes, actual, (low, high)))
+    if not triples:
         return {"count": 0, "mae_min": None, "underestimate_over_5_share": None, "interval_coverage": None}
-    n = len(pairs)
+    measured = accuracy(triples)
     return {
-        "count": n,
-        "mae_min": round(sum(abs(m - a) for m, _, _, a in pairs) / n, 1),
-        "underestimate_over_5_share": round(sum(a - m > 5 for m, _, _, a in pairs) / n, 3),
-        "interval_coverage": round(sum(lo <= a <= hi for _, lo, hi, a in pairs) / n, 3),
+        "count": measured.n,
+        "mae_min": round(measured.mae, 1),
+        "underestimate_over_5_share": round(measured.under_share, 3),
+        "interval_coverage": round(measured.coverage, 3),
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import sqlite3
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -20,9 +19,8 @@ from madoguchi.server.core.errors import invalid
 from madoguchi.server.core.guidance import available
 from madoguchi.server.core.issuing import IssueRequest
 from madoguchi.server.core.office import Office
-from madoguchi.server.core.ticket import Ticket
 from madoguchi.server.service.container import Services
-from madoguchi.server.storage.office_store import Transaction
+from madoguchi.server.storage.office_store import Transaction, remember_estimate, remember_idempotency_key
 
 router = APIRouter(tags=["kiosk"])
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{1,200}$")
@@ -93,8 +91,7 @@ def _prepare(services: Services, body: schemas.TicketIn, key: str | None, manual
 
     def command(office: Office, now: dt.datetime, tx: Transaction) -> tuple[schemas.TicketOut, bool]:
         if key is not None:
-            row = services.pending_keys.get(key) or services.store.conn.execute(
-                "SELECT ticket_id, request_hash FROM idempotency WHERE key = ?", (key,)).fetchone()
+            row = services.pending_keys.get(key) or services.store.idempotent_ticket(key)
             if row is not None:
                 if row[1] != digest:
                     raise ApiError(422, "idempotency_key_reused")
@@ -104,13 +101,12 @@ def _prepare(services: Services, body: schemas.TicketIn, key: str | None, manual
         if key is not None:
             services.pending_keys[key] = (ticket.id, digest)  # until the writer has committed it
             tx.idempotency_key = key
-            tx.add(lambda conn: conn.execute(
-                "INSERT INTO idempotency (key, ticket_id, request_hash, created_at) VALUES (?, ?, ?, ?)",
-                (key, ticket.id, digest, now.isoformat())))
+            tx.add(remember_idempotency_key(key, ticket.id, digest, now))
         if body.card is not None:
             card = body.card.model_dump(mode="json")
             tx.add(services.vault.store(ticket.id, card, now))
-        tx.add(_remember_estimate(services.settings.site, ticket, out.estimate, now))
+        tx.add(remember_estimate(services.settings.site, ticket, out.estimate.minutes, out.estimate.low,
+                                 out.estimate.high, now))
         return out, False
 
     return command
@@ -129,15 +125,6 @@ def _replay(services: Services, office: Office, ticket_id: str, now: dt.datetime
         found = services.store.tickets_where("id = ?", (ticket_id,))
         ticket = found[0]
     return present.ticket_out(office, ticket, now, services.settings.public_url)
-
-
-def _remember_estimate(site: str, ticket: Ticket, estimate: schemas.Estimate, now: dt.datetime) -> Any:
-    """The published estimate is kept so its accuracy can be measured once the visit is called."""
-    def write(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO estimates (site, at, kind, ticket_id, band, minutes, low, high) "
-                     "VALUES (?, ?, 'ticket', ?, ?, ?, ?, ?)",
-                     (site, now.isoformat(), ticket.id, ticket.band, estimate.minutes, estimate.low, estimate.high))
-    return write
 
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Same key, same ticket")]

@@ -71,7 +71,7 @@ class MeasureRequests:
 async def healthz(services: ServicesDep) -> dict[str, object]:
     """Liveness and readiness: the database answers and the office is loaded."""
     with services.lock:
-        services.store.conn.execute("SELECT 1").fetchone()
+        services.store.ping()
         return {"status": "ok", "site": services.settings.site, "seq": services.seq,
                 "day": services.office.day.isoformat() if services.office.day else None}
 

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from madoguchi.common.i18n import message
+from madoguchi.common.languages import LANGUAGE_NAMES
 from madoguchi.server.api import present, schemas
 from madoguchi.server.api.problems import ApiError
 from madoguchi.server.api.security import ServicesDep
@@ -59,8 +60,7 @@ def status_page(request: Request, token: str, services: ServicesDep, lang: str |
             return None
         ticket = office.tickets.get(stored.id, stored)
         language = language_for(services, ticket, lang)
-        has_feedback = services.store.conn.execute(
-            "SELECT 1 FROM feedback WHERE ticket_id = ?", (ticket.id,)).fetchone() is not None
+        has_feedback = services.store.has_feedback(ticket.id)
         return present.public_ticket(office, ticket, now, language), language, has_feedback, now
 
     found = services.read(query)
@@ -77,10 +77,6 @@ def status_page(request: Request, token: str, services: ServicesDep, lang: str |
         "site_name": text_in(site.name, language), "now": now, "thanks": thanks, "has_feedback": has_feedback,
         "language_names": LANGUAGE_NAMES,
     })
-
-
-LANGUAGE_NAMES = {"ja": "日本語", "en": "English", "ja-easy": "やさしい にほんご", "vi": "Tiếng Việt",
-                  "zh": "中文", "ko": "한국어", "ne": "नेपाली"}
 
 
 def _save_feedback(services: Services, token: str, body: schemas.FeedbackIn) -> None:

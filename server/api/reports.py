@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -9,6 +12,8 @@ from fastapi.responses import Response
 
 from madoguchi.server import reports
 from madoguchi.server.api.security import Manager, ServicesDep
+from madoguchi.server.service.container import Services
+from madoguchi.server.storage.database import connect_read_only
 
 router = APIRouter(prefix="/reports", tags=["manager"])
 DateParam = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD (default today)")]
@@ -16,20 +21,31 @@ ToParam = Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (defau
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _rows(services: ServicesDep, start: str | None, end: str | None) -> tuple[list[dict[str, Any]], str]:
-    with services.lock:
-        first, last = reports.date_range(start, end, services.clock.now().date())
-        rows = reports.visits(services.store.conn, services.settings.site, first, last)
+@contextlib.contextmanager
+def _report_connection(services: Services) -> Iterator[sqlite3.Connection]:
+    """Reports read on a connection of their own, off the office's lock: a year's export never stops
+    a counter from calling (these handlers are sync, so FastAPI runs them in its thread pool)."""
+    conn = connect_read_only(services.settings.database_path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _rows(services: Services, start: str | None, end: str | None) -> tuple[list[dict[str, Any]], str]:
+    first, last = reports.date_range(start, end, services.clock.now().date())
+    with _report_connection(services) as conn:
+        rows = reports.visits(conn, services.settings.site, first, last)
     return rows, f"madoguchi-{services.settings.site}-{first}-{last}"
 
 
 @router.get("/kpi")
 def kpi(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None) -> dict[str, Any]:
     """Waits per band, stay time per life event, handling time per procedure, no-shows, satisfaction."""
-    with services.lock:
-        first, last = reports.date_range(start, end, services.clock.now().date())
-        targets = {b.id: b.target_wait_min for b in services.site.config.bands}
-        return reports.kpi(services.store.conn, services.settings.site, first, last, targets)
+    first, last = reports.date_range(start, end, services.clock.now().date())
+    targets = {b.id: b.target_wait_min for b in services.site.config.bands}
+    with _report_connection(services) as conn:
+        return reports.kpi(conn, services.settings.site, first, last, targets)
 
 
 @router.get("/visits.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})

@@ -171,12 +171,3 @@ class PublicTicket(BaseModel):
     counter_label: str | None
     plan: list[PlanStep]
     language: str
-
-
-class Problem(BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    messages: dict[str, str] = {}

@@ -9,16 +9,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from madoguchi.server.api.problems import ApiError
 from madoguchi.server.service.container import Services
-from madoguchi.server.storage.accounts import Principal
+from madoguchi.server.storage.accounts import DeviceKind, Principal, Role
 
 SESSION_COOKIE = "madoguchi_session"
 
-KIOSK = frozenset({"kiosk", "admin"})
-ANYONE = frozenset({"kiosk", "display", "counter", "guide", "manager", "admin"})
-STAFF = frozenset({"counter", "guide", "manager", "admin"})
-GUIDE = frozenset({"guide", "manager", "admin"})
-MANAGER = frozenset({"manager", "admin"})
-ADMIN = frozenset({"admin"})
+# Who may call: sets of Role and DeviceKind values (storage/accounts.py names them); admin ⊇ all.
+ADMIN = frozenset({Role.ADMIN.value})
+MANAGER = ADMIN | {Role.MANAGER.value}
+GUIDE = MANAGER | {Role.GUIDE.value}
+STAFF = frozenset(r.value for r in Role)
+KIOSK = ADMIN | {DeviceKind.KIOSK.value}
+ANYONE = STAFF | {k.value for k in DeviceKind}
 
 _bearer = HTTPBearer(auto_error=False, description="A device token or a staff access token")
 

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from madoguchi.server.core.site import PolicyRules
+
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 LabelMap = dict[str, str]
 
@@ -263,11 +265,11 @@ class BrokerConfig(Model):
 
 
 class PolicyConfig(Model):
-    priority_credit_min: float = Field(10.0, ge=0, le=120)
+    priority_credit_min: float = Field(PolicyRules.priority_credit_min, ge=0, le=120)
     """How many minutes of waiting a priority flag is worth (the bound on overtaking)."""
-    walk_min: float = Field(1.0, ge=0, le=15)
+    walk_min: float = Field(PolicyRules.walk_min, ge=0, le=15)
     """Minutes from a call to the resident sitting at the counter."""
-    aging_factor: float = Field(2.0, ge=0, le=20)
+    aging_factor: float = Field(PolicyRules.aging_factor, ge=0, le=20)
     """Weight of a band's time without any call, so a flooded band cannot starve the others."""
 
 

@@ -27,7 +27,6 @@ class EventKind(StrEnum):
     SUGGESTION_MADE = "suggestion_made"
     SUGGESTION_ACCEPTED = "suggestion_accepted"
     SUGGESTION_DISMISSED = "suggestion_dismissed"
-    ESTIMATE_PUBLISHED = "estimate_published"
     FEEDBACK = "feedback"
 
 

@@ -49,8 +49,7 @@ class Office:
         self.catalog = catalog
         self.ids = ids
         self.bands: dict[str, Band] = {b.id: b for b in site.bands}
-        self.policy: Policy = policy or BalancedPolicy(self.bands, site.policy.priority_credit_min,
-                                                       site.policy.aging_factor)
+        self.policy: Policy = policy or BalancedPolicy.for_site(self.bands, site.policy)
         self.handling = handling or HandlingTimes({p.id: p.handling_min for p in catalog.procedures.values()})
         self.enforce_hours = enforce_hours
         self.breaks = CounterBreaks()  # learned from counter state changes, for the estimate

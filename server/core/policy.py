@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .catalog import Band
+from .site import PolicyRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +54,13 @@ class Policy(Protocol):
 @dataclass(frozen=True)
 class BalancedPolicy:
     bands: Mapping[str, Band]
-    priority_credit_min: float = 10.0
-    aging_factor: float = 2.0
+    priority_credit_min: float = PolicyRules.priority_credit_min
+    aging_factor: float = PolicyRules.aging_factor
+
+    @classmethod
+    def for_site(cls, bands: Mapping[str, Band], rules: PolicyRules) -> BalancedPolicy:
+        """The policy with a site's own knobs (the one way the office and the simulator build it)."""
+        return cls(bands, rules.priority_credit_min, rules.aging_factor)
 
     def queue_key(self, candidate: Candidate) -> tuple[dt.datetime, bool, int, str]:
         """Order within a band: visit start, minus the priority credit; mid-plan visits win ties."""

@@ -70,7 +70,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self._writer = Writer(self.writer_conn, self._committed,
-                              checkpoint_conn=connect(self.settings.database_path).conn)
+                              checkpoint_conn=connect(self.settings.database_path))
 
     # ----- commands
 

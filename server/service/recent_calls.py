@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from collections.abc import Sequence
 from madoguchi.common.protocol import CallPayload
 from madoguchi.server.core.events import Event, EventKind
 from madoguchi.server.core.office import Office
+from madoguchi.server.storage.office_store import OfficeStore
 
 RECENT_CALLS = 8
 CALL_KINDS = (EventKind.CALLED, EventKind.RECALLED)
@@ -52,15 +52,11 @@ class CallLog:
             band=band, recall=recall, at=at,
         )
 
-    def load(self, conn: sqlite3.Connection, office: Office) -> None:
+    def load(self, store: OfficeStore, office: Office) -> None:
         """Rebuild after a restart from today's call events."""
         if office.day is None:
             return
-        rows = conn.execute(
-            "SELECT seq, at, number, band, counter_id, kind FROM events WHERE site = ? AND kind IN (?, ?) "
-            "AND at >= ? ORDER BY seq DESC LIMIT ?",
-            (self.site, *(k.value for k in CALL_KINDS), office.day.isoformat(), RECENT_CALLS),
-        ).fetchall()
+        rows = store.latest_events(CALL_KINDS, office.day, RECENT_CALLS)
         self.remember([self._payload(office, seq, dt.datetime.fromisoformat(at), number, band, counter_id,
                                      kind == EventKind.RECALLED.value) for seq, at, number, band, counter_id, kind
                        in reversed(rows)])

@@ -150,7 +150,7 @@ class Simulator:
         else:
             self.rules = site
         bands = {b.id: b for b in site.bands}
-        chosen = StaticFifoPolicy() if policy == "static" else BalancedPolicy(bands, site.policy.priority_credit_min)
+        chosen = StaticFifoPolicy() if policy == "static" else BalancedPolicy.for_site(bands, site.policy)
         self.office = Office(self.rules, catalog, SequentialIds(), policy=chosen, enforce_hours=False)
         self.measure_estimates = measure_estimates
         self.guide = guide and policy == "balanced"

@@ -12,12 +12,13 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from madoguchi.server.core.measures import Accuracy, quantile
+from madoguchi.server.core.measures import accuracy as measure_accuracy
 from madoguchi.server.simulate.engine import TicketRecord, VisitRecord
 from madoguchi.server.simulate.runner import RunResult
 
 DEPARTMENTS_OF_THE_SURVEY = frozenset({"kuminka", "fukushika", "hokenkodomo"})
 PREDICTORS = ("project", "QL", "LES", "ZMS")
-UNDERESTIMATE_MIN = 5.0
 
 
 def tennyu_three_departments(record: VisitRecord) -> bool:
@@ -33,16 +34,6 @@ COHORTS: dict[str, Callable[[VisitRecord], bool]] = {
     "転入 (3 departments)": tennyu_three_departments,
     "転入 (all)": tennyu_any,
 }
-
-
-def quantile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    lo = math.floor(position)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo)
 
 
 def mean(values: Iterable[float]) -> float:
@@ -129,29 +120,16 @@ def band_waits(result: RunResult) -> dict[str, list[float]]:
     return waits
 
 
-@dataclass(frozen=True)
-class Accuracy:
-    n: int
-    mae: float
-    under_share: float  # actual wait more than 5 min above the estimate
-    coverage: float  # actual wait inside the 80% interval (the project's estimator only)
-
-
 def accuracy(result: RunResult, predicate: Callable[[TicketRecord], bool] = lambda t: True) -> dict[str, Accuracy]:
+    """Each predictor's accuracy on the called tickets; only the project's estimator has an interval."""
     measured = [t for t in tickets(result)
                 if t.wait_min is not None and t.estimate is not None and predicate(t)]
     found: dict[str, Accuracy] = {}
     for name in PREDICTORS:
-        errors, under, inside = [], 0, 0
-        for t in measured:
-            assert t.estimate is not None and t.wait_min is not None
-            predicted = t.estimate.minutes if name == "project" else t.baselines[name]
-            errors.append(abs(t.wait_min - predicted))
-            under += t.wait_min - predicted > UNDERESTIMATE_MIN
-            inside += t.estimate.low - 1e-9 <= t.wait_min <= t.estimate.high + 1e-9
-        n = len(measured)
-        found[name] = Accuracy(n, mean(errors), under / n if n else math.nan,
-                               inside / n if n and name == "project" else math.nan)
+        found[name] = measure_accuracy(
+            (t.estimate.minutes if name == "project" else t.baselines[name], t.wait_min,
+             (t.estimate.low, t.estimate.high) if name == "project" else None)
+            for t in measured if t.estimate is not None and t.wait_min is not None)
     return found
 
 

@@ -8,8 +8,6 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import sqlite_utils
-
 log = logging.getLogger(__name__)
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -107,7 +105,12 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"PRAGMA user_version = {version}")
 
 
-def connect(path: Path) -> sqlite_utils.Database:
+def database_path(data_dir: Path, site: str) -> Path:
+    """Where a site's database lives in a data folder (one database per site server, DESIGN §4)."""
+    return data_dir / f"{site}.sqlite3"
+
+
+def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the database at ``path`` with madoguchi's durability settings."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -117,7 +120,15 @@ def connect(path: Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA secure_delete = ON")  # erased card data is overwritten, not left in free pages
     conn.execute("PRAGMA busy_timeout = 30000")
     migrate(conn)
-    return sqlite_utils.Database(conn)
+    return conn
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection of its own (reports, exports): long reads never hold the office's
+    connection or lock, and under WAL they never block the writer."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
 
 
 def backup(source: Path, target: Path, progress: Callable[[int, int], None] | None = None) -> None:

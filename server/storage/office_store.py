@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-
-import sqlite_utils
 
 from madoguchi.server.core.counter import Counter, CounterState
 from madoguchi.server.core.office import Changes, Office
@@ -136,9 +134,8 @@ class OfficeStore:
     """Reads and the odd write outside the office (feedback) on ``conn``; office changes go through
     ``rows_of`` and ``write`` on the writer's own connection (see services.Writer)."""
 
-    def __init__(self, db: sqlite_utils.Database, site: str) -> None:
-        self.db = db
-        self.conn: sqlite3.Connection = db.conn
+    def __init__(self, conn: sqlite3.Connection, site: str) -> None:
+        self.conn = conn
         self.site = site
 
     def add_feedback(self, ticket: Ticket, rating: int, comment: str | None, now: dt.datetime) -> bool:
@@ -155,6 +152,27 @@ class OfficeStore:
                 "VALUES (?, ?, 'feedback', ?, ?, ?, ?)",
                 (self.site, now.isoformat(), ticket.id, ticket.band, ticket.number, json.dumps({"rating": rating})))
         return True
+
+    def has_feedback(self, ticket_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM feedback WHERE ticket_id = ?", (ticket_id,)).fetchone() is not None
+
+    def idempotent_ticket(self, key: str) -> tuple[str, str] | None:
+        """(ticket id, request digest) of a committed ticket issued with this Idempotency-Key."""
+        row = self.conn.execute("SELECT ticket_id, request_hash FROM idempotency WHERE key = ?", (key,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def latest_events(self, kinds: Iterable[str], since: dt.date,
+                      limit: int) -> list[tuple[int, str, int | None, str | None, str | None, str]]:
+        """(seq, at, number, band, counter_id, kind) of the newest events of these kinds since a day, newest first."""
+        wanted = [str(k) for k in kinds]
+        return self.conn.execute(
+            f"SELECT seq, at, number, band, counter_id, kind FROM events WHERE site = ? "
+            f"AND kind IN ({','.join('?' * len(wanted))}) AND at >= ? ORDER BY seq DESC LIMIT ?",
+            (self.site, *wanted, since.isoformat(), limit)).fetchall()
+
+    def ping(self) -> None:
+        """Raises when the database does not answer."""
+        self.conn.execute("SELECT 1").fetchone()
 
     def last_seq(self) -> int:
         return last_seq(self.conn)
@@ -219,3 +237,21 @@ class OfficeStore:
             )
             for r in records
         ]
+
+
+def remember_idempotency_key(key: str, ticket_id: str, digest: str, now: dt.datetime) -> SideWrite:
+    """The side write that binds an Idempotency-Key to the ticket it issued, in the ticket's own commit."""
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO idempotency (key, ticket_id, request_hash, created_at) VALUES (?, ?, ?, ?)",
+                     (key, ticket_id, digest, now.isoformat()))
+    return write
+
+
+def remember_estimate(site: str, ticket: Ticket, minutes: float, low: float, high: float,
+                      now: dt.datetime) -> SideWrite:
+    """The estimate published to a ticket at issue, kept so its accuracy can be measured once it is called."""
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO estimates (site, at, kind, ticket_id, band, minutes, low, high) "
+                     "VALUES (?, ?, 'ticket', ?, ?, ?, ?, ?)",
+                     (site, now.isoformat(), ticket.id, ticket.band, minutes, low, high))
+    return write

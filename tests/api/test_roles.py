@@ -134,7 +134,7 @@ def test_a_device_revoked_by_another_process_is_refused_within_seconds(api, tmp_
 
     assert api.get("/api/v1/state", "kiosk").status_code == 200
     other = connect(api.services.settings.database_path)  # as `madoguchi device revoke` would
-    Accounts(other.conn).revoke_device("kiosk-1")
-    other.conn.close()
+    Accounts(other).revoke_device("kiosk-1")
+    other.close()
     api.advance(0.25)  # 15 s later: past the recheck interval
     assert api.get("/api/v1/state", "kiosk").status_code == 401
