@@ -1,7 +1,7 @@
 """Domain errors: a stable code, a kind the API maps to an HTTP status, and parameters.
 
 The core holds no user-facing text; the edge renders each code from the message catalog
-(server/locales) in Japanese and English.
+(common/locales) in Japanese and English.
 """
 
 from __future__ import annotations

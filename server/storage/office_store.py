@@ -132,7 +132,7 @@ def last_seq(conn: sqlite3.Connection) -> int:
 
 class OfficeStore:
     """Reads and the odd write outside the office (feedback) on ``conn``; office changes go through
-    ``rows_of`` and ``write`` on the writer's own connection (see services.Writer)."""
+    ``rows_of`` and ``write`` on the writer's own connection (see service/writer.py)."""
 
     def __init__(self, conn: sqlite3.Connection, site: str) -> None:
         self.conn = conn
