@@ -3,6 +3,9 @@
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var/demo
+# `make demo HOST=0.0.0.0` serves the demo to phones and PCs on the LAN (URLs and QR codes on the LAN
+# address). Only HOST given on the command line counts: some shells export HOST as the machine's name.
+DEMO_HOST := $(if $(filter command line,$(origin HOST)),$(HOST),127.0.0.1)
 
 .PHONY: setup demo test bench lint clean
 
@@ -10,7 +13,7 @@ setup:
 	@scripts/bootstrap.sh
 
 demo: setup
-	$(BIN)/madoguchi demo --data-dir $(DEMO_DIR)
+	$(BIN)/madoguchi demo --data-dir $(DEMO_DIR) --host $(DEMO_HOST)
 
 test: setup
 	$(BIN)/ruff check .

@@ -34,16 +34,17 @@ def register(subparsers: Any) -> None:
         "card-test",
         help="read the four basic items from a My Number card (PIN from MADOGUCHI_PIN or a prompt)")
     card_test.add_argument("--reader", help="reader name (default: the first reader)")
-    card_test.add_argument("--timeout-s", type=float, default=60.0, help="how long to wait for a card")
+    card_test.add_argument("--timeout-s", type=float, default=60.0, help="how long to wait for a card, in seconds")
     card_test.add_argument("--confirm-last-try", action="store_true",
                            help="send the PIN even with one try left (the card blocks if it is wrong)")
     card_test.set_defaults(handler=card_test_command)
 
     virtual = subparsers.add_parser("virtual-printer",
                                     help="run a virtual ESC/POS printer that saves tickets as PNG")
-    virtual.add_argument("--port", type=int, default=9100)
+    virtual.add_argument("--port", type=int, default=9100, help="TCP port to listen on (127.0.0.1)")
     virtual.add_argument("--out", required=True, type=Path, help="folder for ticket-NNNN.png")
-    virtual.add_argument("--width-dots", type=int, default=576, choices=(576, 512, 384))
+    virtual.add_argument("--width-dots", type=int, default=576, choices=(576, 512, 384),
+                         help="printable width of the paper it simulates")
     virtual.add_argument("--control-port", type=int, default=None,
                          help="fault control port on 127.0.0.1 (default: --port + 1; 0 picks a free one)")
     virtual.set_defaults(handler=virtual_printer_command)

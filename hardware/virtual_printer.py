@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import socket
 import threading
 from collections.abc import Iterable
@@ -85,6 +86,10 @@ class VirtualPrinter:
     def start(self) -> VirtualPrinter:
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
+            # restarted on the same folder, it goes on counting rather than overwrite earlier tickets
+            self._ticket_count = max((int(match.group(1)) for path in self.out_dir.glob("ticket-*.png")
+                                      if (match := re.fullmatch(r"ticket-(\d+)(?:-incomplete)?\.png", path.name))),
+                                     default=0)
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((self.host, self.port))

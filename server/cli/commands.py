@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -13,10 +14,33 @@ from madoguchi.common.cli import CommandError
 DEFAULT_DATA_DIR = Path("/var/lib/madoguchi")
 
 
+ROLES = ("counter", "guide", "manager", "admin")
+
+
 def _site_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", default="chuo", help="site id, e.g. chuo (default: chuo)")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the site database lives")
-    parser.add_argument("--config-dir", type=Path, default=None, help="a city's own config/ (default: built in)")
+    parser.add_argument("--site", default="chuo", help="site id (a file config/sites/SITE.toml)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help="where the site database lives (`make demo` uses var/demo)")
+    _config_option(parser)
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config-dir", type=Path, default=None,
+                        help="a city's own copy of config/ (default: the configuration built in)")
+
+
+def _existing_database(args: argparse.Namespace) -> Path:
+    """The site database a reading command opens; refuses, creating nothing, when there is none."""
+    path = args.data_dir.resolve() / f"{args.site}.sqlite3"
+    if not path.is_file():
+        raise CommandError(f"no database of site {args.site!r} in the data folder {args.data_dir.resolve()} "
+                           f"(looked for {path.name}; nothing was created). Give the server's folder with "
+                           f"--data-dir, e.g. --data-dir var/demo for `make demo`.")
+    return path
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
 def _settings(args: argparse.Namespace, **extra: object):
@@ -99,8 +123,21 @@ def check_config_command(args: argparse.Namespace) -> int:
 
 
 def user(args: argparse.Namespace) -> int:
-    from madoguchi.server.storage.accounts import Role
+    from madoguchi.server.storage.accounts import Accounts, Role
 
+    if args.user_command == "list":
+        path = _existing_database(args)
+        conn = _read_only(path)
+        try:
+            users = Accounts(conn).users()
+        finally:
+            conn.close()
+        print(f"{len(users)} user(s) of site {args.site} in {path}", file=sys.stderr)
+        for name, role, disabled in users:
+            print(f"{name}\t{role}\t{'disabled' if disabled else 'active'}")
+        return 0
+    if args.user_command == "disable":
+        _existing_database(args)
     services = _services(args)
     try:
         now = services.clock.now()
@@ -110,15 +147,11 @@ def user(args: argparse.Namespace) -> int:
                 raise CommandError("the password must have at least 8 characters")
             with services.lock:
                 services.accounts.add_user(args.name, Role(args.role), password, now)
-            print(f"user {args.name} ({args.role}) saved", file=sys.stderr)
-        elif args.user_command == "list":
-            with services.lock:
-                for name, role, disabled in services.accounts.users():
-                    print(f"{name}\t{role}\t{'disabled' if disabled else 'active'}")
+            print(f"user {args.name} ({args.role}) saved in {services.settings.database_path}", file=sys.stderr)
         elif args.user_command == "disable":
             with services.lock:
                 if not services.accounts.disable_user(args.name):
-                    raise CommandError(f"no user {args.name!r}")
+                    raise CommandError(f"no user {args.name!r} in {services.settings.database_path}")
             print(f"user {args.name} disabled; their sessions are closed", file=sys.stderr)
     finally:
         services.close()
@@ -126,8 +159,21 @@ def user(args: argparse.Namespace) -> int:
 
 
 def device(args: argparse.Namespace) -> int:
-    from madoguchi.server.storage.accounts import DeviceKind
+    from madoguchi.server.storage.accounts import Accounts, DeviceKind
 
+    if args.device_command == "list":
+        path = _existing_database(args)
+        conn = _read_only(path)
+        try:
+            devices = Accounts(conn).devices()
+        finally:
+            conn.close()
+        print(f"{len(devices)} device(s) of site {args.site} in {path}", file=sys.stderr)
+        for name, kind, revoked in devices:
+            print(f"{name}\t{kind}\t{'revoked' if revoked else 'active'}")
+        return 0
+    if args.device_command == "revoke":
+        _existing_database(args)
     services = _services(args)
     try:
         with services.lock:
@@ -135,11 +181,8 @@ def device(args: argparse.Namespace) -> int:
                 print(services.accounts.add_device(args.name, DeviceKind(args.kind), services.clock.now()))
             elif args.device_command == "revoke":
                 if not services.accounts.revoke_device(args.name):
-                    raise CommandError(f"no device {args.name!r}")
+                    raise CommandError(f"no device {args.name!r} in {services.settings.database_path}")
                 print(f"device {args.name} revoked", file=sys.stderr)
-            else:
-                for name, kind, revoked in services.accounts.devices():
-                    print(f"{name}\t{kind}\t{'revoked' if revoked else 'active'}")
     finally:
         services.close()
     return 0
@@ -149,6 +192,7 @@ def export(args: argparse.Namespace) -> int:
     from madoguchi.server import reports
     from madoguchi.server.core.errors import DomainError
 
+    _existing_database(args)
     services = _services(args)
     try:
         with services.lock:
@@ -168,9 +212,7 @@ def export(args: argparse.Namespace) -> int:
 def backup_command(args: argparse.Namespace) -> int:
     from madoguchi.server.storage.database import backup
 
-    source = args.data_dir / f"{args.site}.sqlite3"
-    if not source.exists():
-        raise CommandError(f"no database for site {args.site!r} in {args.data_dir}")
+    source = _existing_database(args)
     target = args.out or args.data_dir / "backups" / f"{args.site}-{_stamp()}.sqlite3"
 
     def progress(done: int, total: int) -> None:
@@ -187,10 +229,13 @@ def _stamp() -> str:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("serve", help="run the site server (REST API, status pages)")
+    p = subparsers.add_parser("serve", help="run the site server (REST API, status pages)",
+                              description="Run one site's server: the REST API under /api/v1 (documented at "
+                                          "/api/v1/docs), the residents' status pages, /healthz and /metrics.")
     _site_options(p)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (0.0.0.0 for every interface of the machine)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
     p.add_argument("--public-url", help="base URL printed in ticket QR codes (default http://HOST:PORT)")
     p.add_argument("--ignore-hours", action="store_true", help="issue tickets outside reception hours (demos, tests)")
     p.add_argument("--mqtt", action=argparse.BooleanOptionalAction, default=True,
@@ -200,46 +245,57 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--mqtt-port", type=int, help="broker port (default: broker.port of the site file)")
     p.set_defaults(handler=serve)
 
-    p = subparsers.add_parser("check-config", help="validate the catalog and every site file")
-    p.add_argument("--config-dir", type=Path, default=None)
+    p = subparsers.add_parser("check-config", help="validate the catalog and every site file",
+                              description="Check the catalog and every site file; print one line per problem.")
+    _config_option(p)
     p.set_defaults(handler=check_config_command)
 
-    p = subparsers.add_parser("user", help="staff users: add, list, disable")
-    users = p.add_subparsers(dest="user_command", required=True)
-    add = users.add_parser("add", help="add or update a user (password from MADOGUCHI_PASSWORD or a prompt)")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["counter", "guide", "manager", "admin"])
+    p = subparsers.add_parser("user", help="staff users: add, list, disable",
+                              description="Staff accounts of one site (roles: counter, guide, manager, admin).")
+    users = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = users.add_parser("add", help="add or update a user (password from MADOGUCHI_PASSWORD or a prompt)",
+                           description="Add a staff user, or set a new password and role for an existing one. "
+                                       "Creates the site database if there is none yet.")
+    add.add_argument("name", help="the user name staff sign in with")
+    add.add_argument("--role", required=True, choices=[r for r in ROLES], help="what the user may do")
     _site_options(add)
-    listing = users.add_parser("list")
+    listing = users.add_parser("list", help="list users, their role and whether they are active",
+                               description="List the site's staff users (reads the database, creates nothing).")
     _site_options(listing)
-    disable = users.add_parser("disable")
-    disable.add_argument("name")
+    disable = users.add_parser("disable", help="disable a user and close their sessions")
+    disable.add_argument("name", help="the user to disable")
     _site_options(disable)
     p.set_defaults(handler=user)
 
-    p = subparsers.add_parser("device", help="kiosk and display tokens: add (prints the token), revoke, list")
-    devices = p.add_subparsers(dest="device_command", required=True)
-    add = devices.add_parser("add")
-    add.add_argument("name")
-    add.add_argument("--kind", required=True, choices=["kiosk", "display"])
+    p = subparsers.add_parser("device", help="kiosk and display tokens: add (prints the token), revoke, list",
+                              description="Device tokens of one site: each kiosk and display has its own.")
+    devices = p.add_subparsers(dest="device_command", metavar="ACTION", required=True)
+    add = devices.add_parser("add", help="add a device and print its token (only its hash is stored)",
+                             description="Add a device; only the token is printed on stdout, to put on the device. "
+                                         "Creates the site database if there is none yet.")
+    add.add_argument("name", help="device name, e.g. kiosk-1")
+    add.add_argument("--kind", required=True, choices=["kiosk", "display"], help="what the device is")
     _site_options(add)
-    revoke = devices.add_parser("revoke")
-    revoke.add_argument("name")
+    revoke = devices.add_parser("revoke", help="revoke a device's token")
+    revoke.add_argument("name", help="the device to revoke")
     _site_options(revoke)
-    listing = devices.add_parser("list")
+    listing = devices.add_parser("list", help="list devices, their kind and whether they are revoked",
+                                 description="List the site's devices (reads the database, creates nothing).")
     _site_options(listing)
     p.set_defaults(handler=device)
 
-    p = subparsers.add_parser("export", help="per-visit rows as CSV (UTF-8 with BOM) or XLSX")
+    p = subparsers.add_parser("export", help="per-visit rows as CSV (UTF-8 with BOM) or XLSX",
+                              description="Write one row per visit of the given days (reads the database).")
     _site_options(p)
-    p.add_argument("--from", dest="date_from", help="YYYY-MM-DD (default today)")
-    p.add_argument("--to", dest="date_to", help="YYYY-MM-DD (default: --from)")
-    p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--from", dest="date_from", help="first service day, YYYY-MM-DD (default: today)")
+    p.add_argument("--to", dest="date_to", help="last service day, YYYY-MM-DD (default: --from)")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="file format")
+    p.add_argument("--out", type=Path, required=True, help="file to write")
     p.set_defaults(handler=export)
 
-    p = subparsers.add_parser("backup", help="online backup of the site database")
-    p.add_argument("--site", default="chuo")
-    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    p = subparsers.add_parser("backup", help="online backup of the site database",
+                              description="Copy the site database while the server runs (SQLite backup API).")
+    p.add_argument("--site", default="chuo", help="site id")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the site database lives")
     p.add_argument("--out", type=Path, help="backup file (default DATA_DIR/backups/SITE-TIMESTAMP.sqlite3)")
     p.set_defaults(handler=backup_command)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from madoguchi.common.cli import CommandError
+from madoguchi.server.cli.demo_runtime import DemoLock, is_wildcard, local_host, public_host
 
 DEMO_PASSWORD = "madoguchi-demo"
 DEMO_PIN = "1234"
@@ -35,20 +36,20 @@ SAMPLE_VISIT = {
 }
 
 
-def port_free(port: int) -> bool:
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         try:
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
         except OSError:
             return False
     return True
 
 
-def pick_port(wanted: int) -> int:
-    if port_free(wanted):
+def pick_port(wanted: int, host: str = "127.0.0.1") -> int:
+    if wanted and port_free(wanted, host):
         return wanted
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
@@ -88,10 +89,11 @@ class Supervisor:
                 raise CommandError(f"{name} stopped (exit {process.returncode}); see {self.logs / (name + '.log')}")
 
     def stop_all(self) -> None:
+        """One at a time, the last started first: the screens and the server go before the broker
+        they publish to, so the server's last messages still reach it."""
         for _, process in reversed(self.children):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for _, process in reversed(self.children):
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:
@@ -161,7 +163,9 @@ def print_sample(url: str, token: str, printer_uri: str, site_name: str, printed
     from madoguchi.hardware.ticket import TicketContent
 
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
-        response = client.post("/api/v1/tickets", json=SAMPLE_VISIT, headers={"Idempotency-Key": "demo-sample-1"})
+        # a key of its own per run: the same key would replay the first run's ticket
+        response = client.post("/api/v1/tickets", json=SAMPLE_VISIT,
+                               headers={"Idempotency-Key": f"demo-sample-{time.time_ns()}"})
         response.raise_for_status()
         ticket = response.json()
         bands = {b["id"]: b["label"]["ja"] for b in client.get("/api/v1/catalog").json()["bands"]}
@@ -172,11 +176,21 @@ def print_sample(url: str, token: str, printer_uri: str, site_name: str, printed
         estimate_low_min=ticket["estimate"]["low"], estimate_high_min=ticket["estimate"]["high"],
         status_url=ticket["status_url"], notes=["番号が呼ばれたら表示の窓口へお越しください。"], language="ja",
     )
-    before = set(printed.glob("ticket-*.png"))
+    before = printed_files(printed)
     receipt = EscposTicketPrinter(printer_uri).print_ticket(content)
-    wait_for(lambda: bool(set(printed.glob("ticket-*.png")) - before), "the printed ticket's PNG", 10)
-    png = max(set(printed.glob("ticket-*.png")) - before)
+    wait_for(lambda: bool(new_files(printed, before)), "the printed ticket's PNG", 10)
+    png = max(new_files(printed, before))
     return ticket, f"{png} ({receipt.bytes_sent:,} bytes of ESC/POS in {receipt.seconds:.2f} s)"
+
+
+def printed_files(printed: Path) -> dict[Path, int]:
+    return {path: path.stat().st_mtime_ns for path in printed.glob("ticket-*.png")}
+
+
+def new_files(printed: Path, before: dict[Path, int]) -> list[Path]:
+    """Tickets written since ``before``: new names, or old names written again (a printer restarted on
+    the same folder may count from 1 again)."""
+    return [path for path, mtime in printed_files(printed).items() if before.get(path) != mtime]
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -195,6 +209,8 @@ def demo(args: argparse.Namespace) -> int:
     for folder in (logs, printed):
         folder.mkdir(parents=True, exist_ok=True)
     site = load_site(config_dir, args.site)
+    host = public_host(args.host)
+    lock = DemoLock(data).acquire()  # before anything rewrites the folder's accounts and tokens
     supervisor = Supervisor(logs)
     # Ctrl-C and a plain `kill` both stop every child: a shell starting the demo in the background
     # leaves SIGINT ignored, and SIGTERM would otherwise end this process and orphan the children.
@@ -214,22 +230,24 @@ def demo(args: argparse.Namespace) -> int:
         step("card reader")
         card_reader = start_card_reader(supervisor)
         step("server")
-        port = pick_port(args.port)
-        url = f"http://127.0.0.1:{port}"
+        port = pick_port(args.port, args.host or "0.0.0.0")
+        url, local = f"http://{host}:{port}", f"http://{local_host(args.host)}:{port}"
         supervisor.start("server", [sys.executable, "-m", "madoguchi.server.cli.main", "serve", "--site", args.site,
-                                    "--data-dir", str(data), "--port", str(port), "--ignore-hours",
+                                    "--data-dir", str(data), "--host", args.host, "--port", str(port),
+                                    "--public-url", url, "--ignore-hours",
                                     "--mqtt-host", "127.0.0.1", "--mqtt-port", str(mqtt_port),
                                     *(["--config-dir", str(args.config_dir)] if args.config_dir else [])],
                          env={"MADOGUCHI_MQTT_PASSWORD": server_password})
-        wait_for(lambda: httpx.get(f"{url}/healthz", timeout=1).status_code == 200, f"the server on port {port}")
+        wait_for(lambda: httpx.get(f"{local}/healthz", timeout=1).status_code == 200, f"the server on port {port}")
         step("sample visit")
-        ticket, receipt = print_sample(url, tokens["kiosk"], f"tcp://127.0.0.1:{printer_port}", site.name["ja"],
+        ticket, receipt = print_sample(local, tokens["kiosk"], f"tcp://127.0.0.1:{printer_port}", site.name["ja"],
                                        printed)
         summary = render_summary(args, url, tokens, ticket, receipt, mqtt_port, display_password, printed,
                                  logs, card_reader, data)
         (data / "demo.txt").write_text(summary, encoding="utf-8")
         os.chmod(data / "demo.txt", 0o600)
         print(summary, flush=True)
+        lock.describe(f"serving {url} since {dt.datetime.now():%H:%M:%S}")
         if args.once:
             return 0
         while True:
@@ -240,6 +258,7 @@ def demo(args: argparse.Namespace) -> int:
         return 0
     finally:
         supervisor.stop_all()
+        lock.release()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -279,6 +298,8 @@ def render_summary(args: argparse.Namespace, url: str, tokens: dict[str, str], t
         f"-t 'madoguchi/{args.site}/#' -v",
         f"Card reader: {card_reader}",
         "",
+        *([f"Listening on every interface ({args.host}): phones and PCs on the LAN open the URLs above; "
+           "the broker, the printer and the card reader stay on this machine."] if is_wildcard(args.host) else []),
         f"Logs: {logs}    Data: {data}    This summary: {data / 'demo.txt'}",
         "Kiosk and waiting-room display screens come with their own parts (not in this build yet).",
     ]
@@ -286,10 +307,19 @@ def render_summary(args: argparse.Namespace, url: str, tokens: dict[str, str], t
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("demo", help="run a whole site here with virtual devices and print the URLs")
-    p.add_argument("--site", default="chuo")
-    p.add_argument("--data-dir", type=Path, default=Path("var/demo"))
-    p.add_argument("--config-dir", type=Path, default=None)
+    p = subparsers.add_parser(
+        "demo", help="run a whole site here with virtual devices and print the URLs",
+        description="Run one whole site on this machine: broker, virtual printer and card reader, the server, "
+                    "demo accounts and a sample visit with its printed ticket. One demo per data folder; "
+                    "Ctrl-C stops everything.")
+    p.add_argument("--site", default="chuo", help="site id (a file config/sites/SITE.toml)")
+    p.add_argument("--data-dir", type=Path, default=Path("var/demo"),
+                   help="folder for the demo's database, logs, printed tickets and demo.txt (kept between runs)")
+    p.add_argument("--config-dir", type=Path, default=None,
+                   help="a city's own copy of config/ (default: the configuration built in)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address the server listens on; 0.0.0.0 makes it reachable from the LAN, with the "
+                        "URLs and ticket QR codes on this machine's LAN address")
     p.add_argument("--port", type=int, default=8000, help="server port (another free one if taken)")
     p.add_argument("--mqtt-port", type=int, default=18830, help="demo broker port (another free one if taken)")
     p.add_argument("--printer-port", type=int, default=9100, help="virtual printer port (another if taken)")

@@ -11,6 +11,8 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
 
 from madoguchi.common.cli import CommandError
 
@@ -25,11 +27,42 @@ COMMAND_MODULES = (
 )
 
 
+class DefaultsShown(argparse.HelpFormatter):
+    """Adds "(default: X)" to an option's help when it has a default worth telling and its help does not
+    already say one (flags that are off unless given, and options without a default, say nothing)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        if action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
+            return f"{text} (default: %(default)s)"
+        return text
+
+
+class Parser(argparse.ArgumentParser):
+    """Every parser of the command, nested subcommands included (``add_subparsers`` makes parsers of
+    the same class), shows defaults in its help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsShown)
+        super().__init__(*args, **kwargs)
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("madoguchi")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="madoguchi",
-        description="Queue management for one-stop city office counters (書かないワンストップ窓口).",
+        description="Queue management for one-stop city office counters (書かないワンストップ窓口). "
+                    "`madoguchi COMMAND --help` explains each command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
