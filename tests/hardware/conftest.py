@@ -1,6 +1,8 @@
 """Fixtures that run the real virtual devices: a TCP virtual printer, and pcscd + vpcd + a virtual card.
 
-pcscd runs once per session (≈0.2 s to start) with a private reader.conf.d on a free port; every card
+pcscd runs once per session (≈0.2 s to start) with a private reader.conf.d on a free port, or, when a
+pcscd already serves the fixed socket and lists the virtual reader (Debian's pcscd loads vpcd too),
+that one is used as it is; a pcscd that cannot serve fails the session, it never skips. Every card
 test gets a fresh virtual card holding the suite's test identity, and its teardown checks the card's
 APDU log: EF 0001 (individual number) never selected, no PIN digits in any logged command.
 """
@@ -42,7 +44,7 @@ def pcscd() -> Iterator[PcscdWithVirtualReader]:
     try:
         service.start()
     except PcscdBusyError as exc:
-        pytest.skip(f"card reader tests need their own pcscd: {exc}")
+        pytest.fail(f"the card reader tests cannot use pcscd: {exc}", pytrace=False)
     yield service
     service.stop()
 

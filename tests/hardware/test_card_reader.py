@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -9,7 +13,7 @@ import pytest
 
 from madoguchi.hardware import card_errors as errors
 from madoguchi.hardware import mynumber as mn
-from madoguchi.hardware.cardreader import CardType, PcscCardReader, list_readers, wait_for_reader_change
+from madoguchi.hardware.cardreader import CardType, list_readers, wait_for_reader_change
 from madoguchi.hardware.virtual_card import VirtualMyNumberCard
 from madoguchi.hardware.virtual_reader import PcscdWithVirtualReader
 from tests.hardware.conftest import assert_card_log_is_clean, make_card
@@ -29,14 +33,11 @@ def verify_commands_with_pin(card: VirtualMyNumberCard) -> list[bytes]:
 
 
 def test_the_right_pin_returns_the_four_items_exactly_as_on_the_card(reader, card):
-    started = time.monotonic()
     info = reader.read_basic_four(TEST_PIN)
-    elapsed = time.monotonic() - started
 
     assert (info.name, info.address, info.birth_date, info.sex) == (
         TEST_HOLDER_NAME, TEST_HOLDER_ADDRESS, TEST_HOLDER_BIRTH_DATE, TEST_HOLDER_SEX)
     assert TEST_HOLDER_NAME not in repr(info) and TEST_HOLDER_ADDRESS not in str(info)
-    assert elapsed < 2.0  # ~8 APDUs at ~50 ms each through pcscd + vpcd
 
 
 def test_card_type_is_told_by_the_jpki_token_without_a_pin(reader, card):
@@ -116,13 +117,13 @@ def test_removing_the_card_mid_read_gives_its_own_error(reader, card):
 
 def test_a_card_that_stops_answering_trips_the_watchdog(reader, card):
     reader.transmit_timeout_s = 0.3
-    card.response_delay_s = 1.5
+    card.response_delay_s = 3.0  # ten times the watchdog: only the watchdog can end the wait before it
     started = time.monotonic()
     with pytest.raises(errors.CardTimeoutError):
         reader.pin_tries_left()
-    assert time.monotonic() - started < 1.2  # the watchdog, not the card's late answer, ended the wait
+    assert time.monotonic() - started < card.response_delay_s, "the card's late answer ended the wait"
     card.response_delay_s = 0.0
-    reader.transmit_timeout_s = 2.0
+    reader.transmit_timeout_s = 5.0  # longer than the rest of the late answer
     assert reader.pin_tries_left() == 3  # usable again once the late answer came back
 
 
@@ -140,10 +141,8 @@ def test_waiting_for_a_card_sees_it_arrive_and_can_be_cancelled(pcscd, reader):
 
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
-    started = time.monotonic()
-    with pytest.raises(errors.CardWaitCancelledError):
-        reader.wait_for_card(timeout_s=10, cancel=cancel)
-    assert time.monotonic() - started < 1.0
+    with pytest.raises(errors.CardWaitCancelledError):  # the 60 s timeout would raise NoCardError
+        reader.wait_for_card(timeout_s=60, cancel=cancel)
 
     late = make_card(pcscd)
     timer = threading.Timer(0.3, late.insert)
@@ -162,21 +161,55 @@ def test_the_virtual_reader_is_listed_and_a_change_is_awaited_with_a_bound(pcscd
     assert pcscd.reader_name in readers
     started = time.monotonic()
     assert wait_for_reader_change(readers, timeout_s=0.3) == readers
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10, "the 0.3 s bound was not kept"  # a hang guard, not a timing
 
 
-def test_with_pcscd_stopped_the_error_says_the_reader_service_is_down(pcscd: PcscdWithVirtualReader):
+SERVICE_DOWN_PROBE = """
+import json, sys
+from madoguchi.hardware import card_errors as errors
+from madoguchi.hardware.cardreader import PcscCardReader, list_readers, wait_for_reader_change
+
+reader = PcscCardReader(sys.argv[1])
+answers = {}
+for name, action in [("list_readers", list_readers), ("wait_for_card", lambda: reader.wait_for_card(timeout_s=1)),
+                     ("read_basic_four", lambda: reader.read_basic_four(sys.argv[2]))]:
+    try:
+        action()
+        answers[name] = "no error"
+    except errors.CardReaderError as exc:
+        answers[name] = f"{type(exc).__name__}: {exc}"
+answers["wait_for_reader_change"] = wait_for_reader_change([sys.argv[1]], timeout_s=1)
+print(json.dumps(answers))
+"""
+
+
+def test_with_pcscd_down_the_error_says_the_reader_service_is_down(pcscd: PcscdWithVirtualReader, tmp_path):
+    """A PC/SC client whose pcscd socket nobody serves (PCSCLITE_CSOCK_NAME, which the client library
+    honours) meets a stopped pcscd, without stopping the one the machine may share with us."""
+    probe = subprocess.run(
+        [sys.executable, "-c", SERVICE_DOWN_PROBE, pcscd.reader_name, TEST_PIN],
+        env={**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")},
+        capture_output=True, text=True, timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    answers = json.loads(probe.stdout)
+    for name in ("list_readers", "wait_for_card", "read_basic_four"):
+        assert answers[name].startswith("ReaderServiceDownError:") and "pcscd" in answers[name], (name, answers)
+    assert answers["wait_for_reader_change"] == []
+    assert pcscd.reader_name in list_readers(), "the real pcscd still serves this process"
+
+
+def test_a_restarted_pcscd_is_seen_again_by_the_same_process(pcscd: PcscdWithVirtualReader):
+    """Only our own pcscd can be stopped; a shared (system) one is never touched, and then this test
+    checks that the shared daemon keeps serving across our stop() and start()."""
+    shared = pcscd.shared
     pcscd.stop()
     try:
-        with pytest.raises(errors.ReaderServiceDownError) as caught:
-            list_readers()
-        assert "pcscd" in str(caught.value)
-        reader = PcscCardReader(pcscd.reader_name)
-        with pytest.raises(errors.ReaderServiceDownError):
-            reader.wait_for_card(timeout_s=1)
-        with pytest.raises(errors.ReaderServiceDownError):
-            reader.read_basic_four(TEST_PIN)
-        assert wait_for_reader_change([pcscd.reader_name], timeout_s=1) == []
+        if not shared:
+            with pytest.raises(errors.ReaderServiceDownError):
+                list_readers()
+        else:
+            assert pcscd.reader_name in list_readers(), "stop() must leave a shared pcscd running"
     finally:
         pcscd.start()
+    assert pcscd.shared is shared
     assert pcscd.reader_name in list_readers()

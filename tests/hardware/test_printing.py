@@ -23,10 +23,15 @@ from madoguchi.hardware.virtual_printer import VirtualPrinter
 from tests.hardware.regenerate_golden import CASES
 
 CONTENT, _ = CASES["ticket-ja-576"]
+# No wall-clock thresholds here (print times are measured in tests/bench): the confirmation timeout is
+# long, so a driver that waited for it instead of noticing a fault would overrun HANG_GUARD_S by far.
+CONFIRM_TIMEOUT_S = 60.0
+HANG_GUARD_S = CONFIRM_TIMEOUT_S / 3
 
 
 def make_printer(virtual_printer: VirtualPrinter, **options: float) -> EscposTicketPrinter:
-    return EscposTicketPrinter(virtual_printer.uri, status_timeout_s=0.5, print_timeout_s=5.0, **options)
+    return EscposTicketPrinter(virtual_printer.uri, status_timeout_s=0.5, print_timeout_s=CONFIRM_TIMEOUT_S,
+                               **options)
 
 
 def test_a_japanese_ticket_comes_back_pixel_identical_and_its_qr_decodes_to_the_status_url(virtual_printer):
@@ -43,7 +48,9 @@ def test_a_japanese_ticket_comes_back_pixel_identical_and_its_qr_decodes_to_the_
     printed_part = ticket.image.crop((0, 0, preview.width, preview.height))
     assert printed_part.tobytes() == preview.tobytes(), "the printed ticket differs from the rendered one"
     [qr] = ticket.qr_codes
-    assert header_y == 0 and qr.y == rendered.header.height and footer_y == qr.y + (footer_y - qr.y)
+    qr_height = preview.height - rendered.header.height - rendered.footer.height  # as the preview draws it
+    assert header_y == 0 and qr.y == rendered.header.height and footer_y == qr.y + qr_height
+    assert qr.data == CONTENT.status_url.encode() and qr.module_dots == rendered.qr.module_dots
     decoded = [code.text for code in zxingcpp.read_barcodes(ticket.image.convert("L"))]
     assert decoded == [CONTENT.status_url]
     assert receipt.bytes_sent > 10_000 and receipt.health_after.status is PrinterStatus.ONLINE
@@ -77,7 +84,7 @@ def test_each_fault_raises_its_own_error_before_printing_and_nothing_prints(virt
     with pytest.raises(error) as caught:
         printer.print_ticket(CONTENT)
 
-    assert time.monotonic() - started < 3.0, "a fault must not make the driver hang"
+    assert time.monotonic() - started < HANG_GUARD_S, "a fault must not make the driver hang"
     assert caught.value.phase == "before"
     assert caught.value.message_ja
     virtual_printer.clear_fault()
@@ -113,7 +120,7 @@ def test_paper_running_out_mid_ticket_is_detected_after_and_a_reprint_completes_
     with pytest.raises(PaperEndError) as caught:
         printer.print_ticket(CONTENT)
     assert caught.value.phase == "after"
-    assert time.monotonic() - started < 3.0  # found by polling, not by the 5 s confirmation timeout
+    assert time.monotonic() - started < HANG_GUARD_S, "found by polling, not by the confirmation timeout"
     [half] = virtual_printer.wait_for_tickets(1)
     assert not half.complete and half.path is not None and half.path.name.endswith("-incomplete.png")
 
@@ -131,7 +138,7 @@ def test_a_printer_that_stops_answering_while_printing_is_reported_without_hangi
     with pytest.raises(PrinterNoAnswerError) as caught:
         printer.print_ticket(CONTENT)
     assert caught.value.phase == "after"
-    assert time.monotonic() - started < 4.0  # well before the 5 s confirmation timeout
+    assert time.monotonic() - started < HANG_GUARD_S, "found by the silence limit, not the confirmation timeout"
 
 
 def test_a_slow_printer_still_confirms_the_ticket(virtual_printer):
