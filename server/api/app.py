@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 
 from madoguchi.server.api import admin, auth, counters, guide, kiosk, ops, problems, public, reports
 from madoguchi.server.service.container import Services
@@ -17,13 +18,16 @@ ROUTERS = (
 
 
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(
+    # Swagger UI from the server itself (fastapi-offline bundles its assets): an office LAN has no CDN
+    app = FastAPIOffline(
         title="madoguchi",
         version="1",
         summary="Queue management for the one-stop counters of city offices (書かないワンストップ窓口)",
         openapi_url=f"{API}/openapi.json",
         docs_url=f"{API}/docs",
         redoc_url=None,
+        static_url=f"{API}/docs-assets",
+        swagger_ui_oauth2_redirect_url=f"{API}/docs/oauth2-redirect",
     )
     app.state.services = services
     app.state.metrics = ops.Metrics()

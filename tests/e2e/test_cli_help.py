@@ -68,7 +68,7 @@ def test_version_is_the_installed_package_version():
 
 
 def test_role_choices_are_the_roles_the_server_knows():
-    assert ROLES == tuple(role.value for role in Role)
+    assert tuple(role.value for role in Role) == ROLES
 
 
 @pytest.mark.parametrize("command", [("user", "list"), ("device", "list"), ("user", "disable", "tanaka"),
