@@ -9,6 +9,7 @@ estimate), the status-URL QR code drawn natively by the printer, and a footer im
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -97,7 +98,7 @@ class _Column:
         font = load_font(script, weight, size)
         limit = self.width - 2 * self.margin
         by_words = script in {"latin", "deva", "ko"}
-        lines = wrap(prefix + text, font.getlength, limit, by_words=by_words)
+        lines = wrap(prefix + text, font.getlength, limit, by_words=by_words, script=script)
         for index, line in enumerate(lines):
             indent = "\u3000" if index and prefix else ""
             self.text(indent + line, script, weight, size, center=False)
@@ -114,36 +115,65 @@ class _Column:
         return canvas.point(lambda v: 0 if v < INK_THRESHOLD else 255, mode="1")
 
 
-_NO_LINE_START = frozenset("、。，．,.・：；？！ー）」』】〕")
+_NO_LINE_START = frozenset("、。，．,.・：；？！ー）」』】〕ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々")
+_NO_LINE_END = frozenset("（「『【〔")
 
 
-def wrap(text: str, measure, limit: float, *, by_words: bool) -> list[str]:  # type: ignore[no-untyped-def]
-    """Greedy line breaking: at spaces for scripts that use them, else between any two characters.
+@functools.cache
+def _phrase_parser(script: str):  # type: ignore[no-untyped-def]
+    import budoux
 
-    A word longer than the line is broken between characters rather than overflowing the paper.
-    Closing punctuation never starts a line: it hangs past the margin instead (ぶら下げ組み).
+    if script == "zh":
+        return budoux.load_default_simplified_chinese_parser()
+    return budoux.load_default_japanese_parser()
+
+
+def phrases(text: str, script: str = "ja") -> list[str]:
+    """Japanese (or Chinese) split into phrases by BudouX: 「お尋ねください。」 stays one unit."""
+    return list(_phrase_parser(script).parse(text)) if text else []
+
+
+def wrap(text: str, measure, limit: float, *, by_words: bool, script: str = "ja") -> list[str]:  # type: ignore[no-untyped-def]
+    """Greedy line breaking: at spaces for scripts that use them, else between phrases (禁則処理).
+
+    Japanese breaks between BudouX phrases, so no line starts with 「い。」 cut from its word; a
+    phrase longer than the line is broken between characters, never before closing punctuation or a
+    small kana (it hangs past the margin instead: ぶら下げ組み) and never after an opening bracket.
     """
-    units = text.split(" ") if by_words else list(text)
+    units = text.split(" ") if by_words else phrases(text, script)
     joiner = " " if by_words else ""
     lines: list[str] = []
     current = ""
     for unit in units:
         candidate = f"{current}{joiner}{unit}" if current else unit
-        if measure(candidate) <= limit or (current and unit in _NO_LINE_START):
+        if measure(candidate) <= limit or (current and unit[:1] in _NO_LINE_START):
             current = candidate
             continue
         if current:
             lines.append(current)
         current = unit
-        while measure(current) > limit and len(current) > 1:
-            cut = len(current) - 1
-            while cut > 1 and measure(current[:cut]) > limit:
-                cut -= 1
+        while measure(current) > limit and len(current) > 1:  # a unit longer than a line
+            cut = _character_break(current, measure, limit)
             lines.append(current[:cut])
-            current = current[cut:]
+            current = current[cut:].lstrip(" ") if by_words else current[cut:]
     if current:
         lines.append(current)
     return lines
+
+
+def _character_break(line: str, measure, limit: float) -> int:  # type: ignore[no-untyped-def]
+    """Where to cut a line that is too long: the most that fits, moved so 禁則 holds."""
+    cut = len(line) - 1
+    while cut > 1 and measure(line[:cut]) > limit:
+        cut -= 1
+    while cut < len(line) and line[cut] in _NO_LINE_START:  # closing punctuation hangs on this line
+        cut += 1
+    while cut > 1 and line[cut - 1] in _NO_LINE_END:
+        cut -= 1
+    tail = line[cut:]
+    if measure(tail) <= limit and len(tail.rstrip("".join(_NO_LINE_START))) == 1 and cut > 2:
+        cut -= 1  # never one character and its punctuation alone on the last line (「い。」)
+    return cut
 
 
 def _estimate_text(content: TicketContent) -> str:

@@ -97,6 +97,34 @@ def test_japanese_wraps_between_characters_and_keeps_punctuation_off_the_line_st
     assert lines == ["あいうえお。", "かきくけこ"]
 
 
+CLOSING = "、。）」ー"
+NOTE = "番号が呼ばれたら表示の窓口へお越しください。"
+
+
+@pytest.mark.parametrize("limit", range(3, 23))
+def test_japanese_breaks_between_phrases_and_never_leaves_a_lone_syllable_on_a_line(limit):
+    lines = wrap(NOTE, len, limit, by_words=False)
+    assert "".join(lines) == NOTE
+    for line in lines:
+        assert line[0] not in CLOSING, lines  # 禁則: no line starts with closing punctuation
+        assert len(line.rstrip(CLOSING)) >= 2, lines  # never 「い。」 alone
+    if limit >= len("お越しください。"):
+        assert "お越しください。" in lines or any(line.endswith("お越しください。") for line in lines), lines
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith("ticket-ja")))
+def test_printed_japanese_notes_keep_their_words_whole(name):
+    from madoguchi.hardware.fonts import load_font
+
+    content, width = CASES[name]
+    scale = width / 576
+    font = load_font("ja", "regular", max(1, round(26 * scale)))
+    for note in content.notes:
+        lines = wrap(note, font.getlength, width - 2 * max(1, round(24 * scale)), by_words=False)
+        assert all(len(line.rstrip(CLOSING)) >= 2 for line in lines), (name, lines)
+        assert not any(line.startswith(("い。", "す。", "る。")) for line in lines), (name, lines)
+
+
 def test_words_wrap_at_spaces_and_overlong_words_are_broken():
     assert wrap("xin chao ban", len, 8, by_words=True) == ["xin chao", "ban"]
     assert wrap("abcdefghij", len, 4, by_words=True) == ["abcd", "efgh", "ij"]
