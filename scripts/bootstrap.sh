@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   mosquitto mosquitto-clients            # MQTT broker for server -> displays
+  curl jq                                # the requests of docs/walkthrough.md (and its test)
   pcscd libpcsclite-dev swig             # PC/SC service; headers and swig to build pyscard
   libusb-1.0-0                           # USB ticket printers (pyusb, for python-escpos usb://)
   vsmartcard-vpcd                        # virtual reader for tests and the demo (never on a real kiosk)
