@@ -109,6 +109,12 @@ class DeviceStatusPayload(Payload):
     at: dt.datetime
     printer: str | None = None
     card_reader: str | None = None
+    audio: Literal["ok", "muted", "off", "failed"] | None = None
+    """A display's sound: playing, muted on purpose, turned off (--no-audio), or failed (no sound card)."""
+    last_state_seq: int | None = None
+    """A display's newest state shown (its ``seq``), so staff see one that stopped following."""
+    last_state_at: dt.datetime | None = None
+    """When that state arrived at the display."""
 
 
 # --- helpers for subscribers (displays, the city view) ---------------------------------------------

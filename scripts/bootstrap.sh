@@ -18,6 +18,7 @@ APT_PACKAGES=(
   open-jtalk open-jtalk-mecab-naist-jdic # display: Japanese speech, offline (DESIGN §7b)
   hts-voice-nitech-jp-atr503-m001        # display: Open JTalk's voice (Debian contrib, enabled below)
   espeak-ng                              # display: speech in English and the other languages
+  fonts-morisawa-bizud-gothic            # display: universal-design Japanese typeface (DESIGN §12)
 )
 
 # The HTS voice is in Debian's contrib section, which a default machine's sources do not list.

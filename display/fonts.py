@@ -1,0 +1,90 @@
+"""pygame fonts per language (DESIGN §7b, §12): BIZ UDPGothic for Japanese when installed, else the rule
+of ``madoguchi.common.fonts``; Devanagari shaped with ``set_script('Deva')``; a glyph check.
+
+``pygame.font`` cannot open a face other than the first of a .ttc collection, and the Korean and
+Chinese faces of Noto Sans CJK are not the first: those go through ``pygame.freetype``, which takes a
+face index (they need no complex shaping, which only ``pygame.font`` does).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+import pygame
+import pygame.freetype
+
+from madoguchi.common.fonts import FontFile, find_font, script_for_language, shaping_script
+
+Weight = Literal["regular", "bold"]
+Color = tuple[int, int, int]
+
+_BIZ_UD = Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDPGothic-{w}.ttf")
+
+
+def font_file(language: str, weight: Weight) -> FontFile:
+    script = script_for_language(language)
+    if script == "ja":
+        biz = Path(str(_BIZ_UD).format(w="Bold" if weight == "bold" else "Regular"))
+        if biz.is_file():
+            return FontFile(biz, 0)
+    return find_font(script, weight)
+
+
+class TextFont:
+    """One font at one pixel size for one language, whatever pygame module opens it."""
+
+    def __init__(self, language: str, px: int, weight: Weight = "regular") -> None:
+        self.file = font_file(language, weight)
+        self.px = px
+        self._font: pygame.font.Font | None = None
+        self._ft: pygame.freetype.Font | None = None
+        if self.file.index == 0:
+            self._font = pygame.font.Font(str(self.file.path), px)
+            script = shaping_script(language)
+            if script is not None:
+                self._font.set_script(script)
+        else:
+            self._ft = pygame.freetype.Font(str(self.file.path), px, font_index=self.file.index)
+            self._ft.pad = True
+
+    def render(self, text: str, color: Color) -> pygame.Surface:
+        if self._font is not None:
+            return self._font.render(text, True, color)
+        assert self._ft is not None
+        surface, _ = self._ft.render(text, color)
+        return surface
+
+    def width(self, text: str) -> int:
+        if self._font is not None:
+            return int(self._font.size(text)[0])
+        assert self._ft is not None
+        return int(self._ft.get_rect(text).width)
+
+    def missing_glyphs(self, text: str) -> list[str]:
+        """Characters of ``text`` the font has no glyph for (they would show as tofu)."""
+        return missing_glyphs(self.file, text)
+
+
+@functools.lru_cache(maxsize=256)
+def text_font(language: str, px: int, weight: Weight = "regular") -> TextFont:
+    return TextFont(language, max(8, px), weight)
+
+
+@functools.lru_cache(maxsize=16)
+def _probe(file: FontFile) -> pygame.freetype.Font:
+    return pygame.freetype.Font(str(file.path), 24, font_index=file.index)
+
+
+def missing_glyphs(file: FontFile, text: str) -> list[str]:
+    """Characters without a glyph in ``file`` (spaces and format characters excepted)."""
+    probe = _probe(file)
+    missing = []
+    for char in dict.fromkeys(text):
+        if char.isspace() or not char.isprintable():
+            continue
+        metrics = probe.get_metrics(char)
+        if not metrics or metrics[0] is None:
+            missing.append(char)
+    return missing
