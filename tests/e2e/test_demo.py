@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import zxingcpp
 from PIL import Image
 
 from madoguchi.server.cli.demo_runtime import lan_address
@@ -42,6 +43,11 @@ def printed_ticket(summary: str, data: Path) -> Path:
     return png
 
 
+def ticket_qr(png: Path) -> list[str]:
+    with Image.open(png) as image:
+        return [code.text for code in zxingcpp.read_barcodes(image.convert("L"))]
+
+
 def test_demo_starts_the_site_prints_working_urls_and_stops_cleanly(tmp_path):
     data = tmp_path / "demo"
     argv, ports = demo_argv(data)
@@ -55,7 +61,7 @@ def test_demo_starts_the_site_prints_working_urls_and_stops_cleanly(tmp_path):
         assert httpx.get(docs).status_code == 200
         page = httpx.get(status_page)
         assert page.status_code == 200 and "受付番号" in page.text
-        printed_ticket(summary, data)
+        assert ticket_qr(printed_ticket(summary, data)) == [status_page]
         token = re.search(r"display-demo  (\S+)", summary).group(1)
         state = httpx.get(f"http://127.0.0.1:{ports['--port']}/api/v1/state",
                           headers={"Authorization": f"Bearer {token}"}).json()
@@ -72,7 +78,7 @@ def test_demo_starts_the_site_prints_working_urls_and_stops_cleanly(tmp_path):
                             headers={"Authorization": f"Bearer {kiosk}"})
         assert issued.status_code == 201, "the first demo's kiosk token still works"
         staff = httpx.post(f"http://127.0.0.1:{ports['--port']}/api/v1/auth/token",
-                           data={"username": "demo-counter", "password": "madoguchi-demo"})
+                           data={"username": "demo-counter", "password": "madoguchi-demo", "counter": "c1"})
         assert staff.status_code == 200, "the first demo's staff password still works"
     finally:
         demo.send_signal(signal.SIGTERM)  # as a supervisor or `kill` would; Ctrl-C takes the same path
@@ -119,7 +125,7 @@ def test_demo_on_every_interface_prints_and_encodes_the_lan_address(tmp_path):
         ticket = httpx.post(f"{base}/api/v1/tickets", json={"procedures": ["juminhyo"]},
                             headers={"Authorization": f"Bearer {token}"}).json()
         assert ticket["status_url"].startswith(f"{base}/t/")
-        printed_ticket(summary, data)
+        assert ticket_qr(printed_ticket(summary, data)) == [status_url], "a phone scanning the ticket opens it"
     finally:
         demo.send_signal(signal.SIGTERM)
         output, _ = demo.communicate(timeout=60)
