@@ -47,8 +47,8 @@ def test_every_subcommand_and_option_has_help_and_shows_its_defaults(path, parse
     assert shown.returncode == 0 and shown.stdout.startswith("usage: madoguchi " + " ".join(path)), shown.stderr
     printed = " ".join(shown.stdout.split())
     for action in parser._actions:
-        if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
-            continue
+        if isinstance(action, argparse._HelpAction | argparse._SubParsersAction) or action.help == argparse.SUPPRESS:
+            continue  # an option hidden on purpose (help=SUPPRESS) is not listed, so it needs no help
         name = "/".join(action.option_strings) or action.dest
         assert action.help and action.help.strip(), f"madoguchi {' '.join(path)}: {name} has no help"
         text = " ".join(parser._get_formatter()._expand_help(action).split())
