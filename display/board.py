@@ -133,12 +133,14 @@ class Board:
     def view(self, now: float, rows: int = 12) -> BoardView:
         ordered = sorted(self._calls.values(), key=lambda c: c.seq, reverse=True)
         main = ordered[0] if ordered else None
-        highlighted = main is not None and self.highlighted(now)
+        trusted = self.trusted(now)
+        # "Calling" is only said of a live board: an untrusted one shows its last call plainly
+        highlighted = main is not None and trusted and self.highlighted(now)
         per_counter: dict[str, CallView] = {}
         for call in ordered[1:] if highlighted else ordered:
             per_counter.setdefault(call.counter, call)
         recent = tuple(per_counter.values())[:rows]
-        return BoardView(main, highlighted, recent, self._bands, self.trusted(now), self._state_seq)
+        return BoardView(main, highlighted, recent, self._bands, trusted, self._state_seq)
 
 
 def _band(band: BandPayload) -> BandView:

@@ -138,12 +138,14 @@ class Renderer:
         box = _inset(lay.header, lay.margin)
         pygame.draw.line(surface, RULE, (0, lay.header.bottom - 1), (lay.width, lay.header.bottom - 1), 2)
         clock = self._text(surface, clock_text(frame.now), "en", int(box.h * 0.85), WHITE, box, "right", "bold")
-        date_box = Box(box.x, box.y, max(1, clock.x - box.x - lay.margin), box.h)
-        date = self._text(surface, date_text(frame.now.date(), lang), lang, int(lay.text_px * 0.8), GREY,
-                          date_box, "right")
-        name_box = Box(box.x, box.y, max(1, date.x - box.x - 2 * lay.margin), box.h)
         name, name_lang = localized(frame.site_name, lang)
+        # the site's name first (up to 40 % of the bar), the date shrinks into what is left
+        name_w = min(self._fit(name, name_lang, lay.text_px, box.w, "bold").width(name), int(box.w * 0.4))
+        name_box = Box(box.x, box.y, max(1, name_w), box.h)
         self._text(surface, name, name_lang, lay.text_px, WHITE, name_box, "left", "bold")
+        date_x = name_box.right + 2 * lay.margin
+        date_box = Box(date_x, box.y, max(1, clock.x - date_x - lay.margin), box.h)
+        self._text(surface, date_text(frame.now.date(), lang), lang, int(lay.text_px * 0.8), GREY, date_box, "right")
 
     def _main(self, surface: pygame.Surface, frame: Frame) -> pygame.Rect | None:
         lay, lang, view = self.layout, frame.language, frame.view
