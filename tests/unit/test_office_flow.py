@@ -48,10 +48,18 @@ def test_one_ticket_goes_from_counter_to_counter_without_queueing_again():
     # c4 is a one-stop counter: every 区民課 step continues there at once
     o.finish("c4", Outcome.DONE, now + minutes(10))
     assert visit.status is TicketStatus.SERVING and visit.counter_id == "c4"
-    while visit.procedure not in ("kaigo", "jidou_teate", "kodomo_iryo"):
+    o.update_counter("c12", now, state=CounterState.PAUSED)  # no department counter free: c4 carries on
+    o.update_counter("c10", now, state=CounterState.PAUSED)
+    for _ in visit.steps:  # bounded: one finish per step at most
+        if visit.procedure in ("kaigo", "jidou_teate", "kodomo_iryo"):
+            break
         o.finish("c4", Outcome.DONE, now + minutes(12))
+    else:
+        pytest.fail(f"no 福祉課/保健子ども課 step reached at c4: {visit.status}, {visit.procedure}")
     # c4 has the onestop skill, so it goes on with 福祉課/保健子ども課 steps as well
     assert visit.counter_id == "c4"
+    o.update_counter("c12", now, state=CounterState.OPEN)
+    o.update_counter("c10", now, state=CounterState.OPEN)
     o.update_counter("c4", now, skills=["tennyu_todoke", "tennyugaku", "mynumber_card"])
     o.finish("c4", Outcome.DONE, now + minutes(15))
     assert visit.status is TicketStatus.WAITING
@@ -59,6 +67,26 @@ def test_one_ticket_goes_from_counter_to_counter_without_queueing_again():
     o.update_counter("c12", now, skills=["jidou_teate", "kodomo_iryo", "kaigo", "tennyu_todoke"])
     assert o.call_next("c12", now + minutes(16)) is visit
     assert later.status is TicketStatus.WAITING
+
+
+def test_a_one_stop_counter_hands_a_department_step_to_a_free_department_counter_when_others_wait():
+    o = office()
+    only_open(o, "c4", "c10", "c12")
+    visit = o.issue(TENNYU_FAMILY, MONDAY_9AM)
+    later = o.issue(TENNYU_FAMILY, MONDAY_9AM + minutes(1))
+    now = MONDAY_9AM + minutes(2)
+    assert o.call_next("c4", now) is visit
+    o.start("c4", now)
+    while True:
+        o.finish("c4", Outcome.DONE, now + minutes(10))
+        if visit.status is not TicketStatus.SERVING:
+            break
+        assert visit.counter_id == "c4"  # the 区民課 steps continue at the one-stop counter
+    # its next step is a department's, a department counter is free and someone waits for c4: handed on
+    assert visit.status is TicketStatus.CALLED
+    assert visit.counter_id == ("c10" if visit.procedure == "kaigo" else "c12")
+    assert o.call_next("c4", now + minutes(11)) is later
+    o.take_changes()
 
 
 def test_a_counter_with_a_called_ticket_cannot_call_another():
