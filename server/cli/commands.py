@@ -147,7 +147,8 @@ def user(args: argparse.Namespace) -> int:
                 raise CommandError("the password must have at least 8 characters")
             with services.lock:
                 services.accounts.add_user(args.name, Role(args.role), password, now)
-            print(f"user {args.name} ({args.role}) saved in {services.settings.database_path}", file=sys.stderr)
+            print(f"user {args.name} ({args.role}) saved in {services.settings.database_path.resolve()}",
+                  file=sys.stderr)
         elif args.user_command == "disable":
             with services.lock:
                 if not services.accounts.disable_user(args.name):

@@ -204,6 +204,8 @@ def demo(args: argparse.Namespace) -> int:
     if problems:
         raise CommandError("configuration has problems:\n  " + "\n  ".join(problems))
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if not getattr(args, "verbose", False):
+        logging.getLogger().setLevel(logging.WARNING)  # the steps and the summary say what happens; -v for more
     data = args.data_dir.resolve()
     logs, printed = data / "logs", data / "printed"
     for folder in (logs, printed):

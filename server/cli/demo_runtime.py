@@ -50,7 +50,8 @@ class DemoLock:
             raise CommandError(
                 f"a demo is already running on the data folder {self.path.parent} ({owner}). It keeps "
                 f"running; its URLs and tokens are in {self.path.parent / 'demo.txt'}. Stop it first "
-                f"(Ctrl-C in its terminal), or start this one with another --data-dir.") from None
+                f"(Ctrl-C in its terminal), or start this one on another folder: --data-dir DIR "
+                f"(make demo DEMO_DIR=var/demo2).") from None
         self._file = handle
         self.describe("starting")
         return self
