@@ -138,6 +138,10 @@ class _Pool:
         group = (candidate.band, candidate.procedure) if self.key else ("", "")
         bisect.insort(self.groups.setdefault(group, []), (key, self.seq, candidate, remaining))
 
+    def heads(self) -> list[Candidate]:
+        """The first visit of every group."""
+        return [entries[0][2] for entries in self.groups.values() if entries]
+
     def _can_serve(self, counter_id: str, counter: Server, group: tuple[str, str], candidate: Candidate) -> bool:
         known = self.serves.get((counter_id, group))
         if known is None:
@@ -241,6 +245,7 @@ def project(
     heap = [b.entry() for b in counters_busy]
     heapq.heapify(heap)
 
+    hand_on = getattr(policy, "hand_on", None)  # the policy may pass a next step to a free counter
     pool = _Pool(policy, queue_key, now, last_called or {})
     for w in waiting:
         pool.add(w.candidate, w.remaining)
@@ -262,18 +267,28 @@ def project(
             services += 1
             if remaining:
                 following = remaining[0]
-                if not leaving and busy.counter.can_serve(candidate.band, following):
+                nxt = dataclasses.replace(candidate, procedure=following, queued_at=now_plus_t(), continuing=True)
+                helper = None
+                if hand_on is not None and not leaving and hand_on(
+                        busy.counter, nxt, [s.counter for s in idle.values()], pool.heads()):
+                    helper = next(s for s in idle.values() if s.counter.can_serve(nxt.band, following))
+                if helper is not None:  # a free counter calls the next step at once
+                    del idle[helper.counter_id]
+                    helper.free_at = t + walk_min + duration(following, t)
+                    helper.visit = (nxt, following, remaining[1:])
+                    heapq.heappush(heap, helper.entry())
+                elif not leaving and busy.counter.can_serve(candidate.band, following):
                     busy.free_at = t + duration(following, t)
                     busy.visit = (candidate, following, remaining[1:])
                     heapq.heappush(heap, busy.entry())
                     continue
-                nxt = dataclasses.replace(candidate, procedure=following, queued_at=now_plus_t(), continuing=True)
-                pool.add(nxt, remaining[1:])
-                for counter_id, sleeper in list(idle.items()):
-                    if sleeper.counter.can_serve(nxt.band, nxt.procedure):
-                        del idle[counter_id]
-                        sleeper.free_at = t
-                        heapq.heappush(heap, sleeper.entry())
+                else:
+                    pool.add(nxt, remaining[1:])
+                    for counter_id, sleeper in list(idle.items()):
+                        if sleeper.counter.can_serve(nxt.band, nxt.procedure):
+                            del idle[counter_id]
+                            sleeper.free_at = t
+                            heapq.heappush(heap, sleeper.entry())
         if leaving:
             assert window is not None
             busy.free_at = window[1]

@@ -245,7 +245,9 @@ class Office:
             self._emit(EventKind.FINISHED, now, ticket, counter)
             return ticket
         ticket.current = following
-        if counter.state is CounterState.OPEN and counter.can_serve(ticket.band, ticket.procedure):
+        could_continue = counter.state is CounterState.OPEN and counter.can_serve(ticket.band, ticket.procedure)
+        helper = self._hand_on_to(counter, ticket) if could_continue else None
+        if could_continue and helper is None:
             # the one-stop counter: the resident stays seated, the next department serves here
             self._emit(EventKind.TRANSFERRED, now, ticket, counter, {"same_counter": True})
             self._start_step(ticket, counter, now)
@@ -256,7 +258,21 @@ class Office:
         ticket.queued_at = now
         self._set_status(ticket, TicketStatus.WAITING)
         self._emit(EventKind.TRANSFERRED, now, ticket, counter, {"same_counter": False})
+        if helper is not None:  # the policy handed the next step to a free counter: it calls the visit now
+            self._call(ticket, helper, now, {"handed_on_by": counter.id})
         return ticket
+
+    def _hand_on_to(self, counter: Counter, ticket: Ticket) -> Counter | None:
+        """The free counter the policy hands the visit's next step to, if it does (``HandsOn``)."""
+        hand_on = getattr(self.policy, "hand_on", None)
+        if hand_on is None:
+            return None
+        following = self.candidate(ticket)
+        free = [c for c in self.counters.values() if c is not counter and c.state is CounterState.OPEN
+                and c.ticket_id is None and c.can_serve(following.band, following.procedure)]
+        if not free or not hand_on(counter, following, free, self._queue.heads()):
+            return None
+        return free[0]
 
     def no_show(self, counter_id: str, now: dt.datetime) -> Ticket:
         counter, ticket = self._at_counter(counter_id, TicketStatus.CALLED)

@@ -10,7 +10,8 @@ a flooded band starves the others: its head, older than any newcomer elsewhere, 
 ratio for as long as the flood lasts (see tests/unit/test_policy_properties.py).
 
 ``StaticFifoPolicy`` is today's practice, the baseline: each counter serves whoever has waited
-longest at its own queue.
+longest at its own queue. ``VisitFifoPolicy`` is the one-ticket baseline of the simulation's
+ladder: one queue across bands and departments, first come (by visit start) first served.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ class Server(Protocol):
     """What a policy needs to know of a counter."""
 
     def can_serve(self, band: str, procedure: str) -> bool: ...
+
+
+class HandsOn(Protocol):
+    """A policy that may send a visit's next step to another free counter (``BalancedPolicy.hand_on``)."""
+
+    def hand_on(self, counter: Server, following: Candidate, free: Iterable[Server],
+                waiting: Iterable[Candidate]) -> bool: ...
 
 
 class Policy(Protocol):
@@ -89,6 +97,17 @@ class BalancedPolicy:
                 heads[candidate.band] = candidate
         return heads
 
+    def hand_on(self, counter: Server, following: Candidate, free: Iterable[Server],
+                waiting: Iterable[Candidate]) -> bool:
+        """Whether ``counter``, its step done, sends the visit's next step (``following``) on to another
+        counter instead of continuing it: when one of the ``free`` counters can serve that step and
+        someone ``waiting`` needs ``counter``. A one-stop counter that carries every department's
+        step while the department counters idle is the bottleneck of a busy day (docs/simulation.md);
+        with nobody waiting for it, it continues (the resident stays seated)."""
+        if not any(c.can_serve(following.band, following.procedure) for c in free):
+            return False
+        return any(counter.can_serve(w.band, w.procedure) for w in waiting if w.ticket_id != following.ticket_id)
+
     def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime,
                last_called: Mapping[str, dt.datetime] | None = None) -> Candidate | None:
         heads = self.heads(counter, candidates)
@@ -109,3 +128,23 @@ class StaticFifoPolicy:
         if not eligible:
             return None
         return min(eligible, key=lambda c: (c.queued_at, c.number, c.ticket_id))
+
+
+@dataclass(frozen=True)
+class VisitFifoPolicy:
+    """One ticket, first come first served across bands: the earliest visit start a counter can serve.
+
+    A continuing visit keeps its place (its key is the visit's start, as under ``BalancedPolicy``);
+    no band targets, no aging, no priority credit. The simulation's rung between today's queues per
+    department and the balancing policy (docs/simulation.md).
+    """
+
+    def queue_key(self, candidate: Candidate) -> tuple[dt.datetime, bool, int, str]:
+        return candidate.issued_at, not candidate.continuing, candidate.number, candidate.ticket_id
+
+    def choose(self, counter: Server, candidates: Iterable[Candidate], now: dt.datetime,
+               last_called: Mapping[str, dt.datetime] | None = None) -> Candidate | None:
+        eligible = [c for c in candidates if counter.can_serve(c.band, c.procedure)]
+        if not eligible:
+            return None
+        return min(eligible, key=self.queue_key)

@@ -7,7 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
-POLICY_CHOICES = ("balanced", "static", "both")
+ARM_CHOICES = ("today", "kakanai", "fifo", "balanced", "guided")
+POLICY_CHOICES = (*ARM_CHOICES, "both", "ladder")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,9 +21,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--days", type=int, default=5, help="measured days per seed (after one warm-up day)")
     parser.add_argument("--seed", type=int, default=1, help="first random seed")
     parser.add_argument("--seeds", type=int, default=1, help="number of seeds (independent replications)")
-    parser.add_argument("--policy", choices=POLICY_CHOICES, default="balanced",
-                        help="balanced (one ticket, the project's policy), static (today's practice) or both "
-                             "on the same residents")
+    parser.add_argument("--policy", choices=POLICY_CHOICES, default="guided",
+                        help="an arm of the ladder: today (forms by hand, a queue per department), kakanai (no "
+                             "forms, same queues), fifo (one ticket, first come first served), balanced (the "
+                             "balancing policy), guided (the policy and the floor guide: the project); both = "
+                             "guided and today, ladder = every arm, on the same residents")
     parser.add_argument("--config-dir", type=Path, default=None, help="a city's own configuration directory")
     parser.add_argument("--out", type=Path, default=None, help="report directory (default var/simulate/SCENARIO)")
     parser.add_argument("--no-plots", action="store_true", help="tables only")
@@ -33,8 +36,8 @@ def handle(args: argparse.Namespace) -> int:
     from madoguchi.common.cli import CommandError
     from madoguchi.server.config.loading import load
     from madoguchi.server.config.schema import ConfigError, default_config_dir
-    from madoguchi.server.simulate import report, runner
-    from madoguchi.server.simulate.engine import POLICIES, PolicyName
+    from madoguchi.server.simulate import measures, report, runner
+    from madoguchi.server.simulate.engine import LADDER, POLICIES, PolicyName
     from madoguchi.server.simulate.scenario import load_scenario
 
     if args.days < 1 or args.seeds < 1:
@@ -47,7 +50,8 @@ def handle(args: argparse.Namespace) -> int:
         raise CommandError("; ".join(exc.problems)) from None
     if scenario.site != args.site:
         raise CommandError(f"scenario '{scenario.name}' is written for site '{scenario.site}', not '{args.site}'")
-    policies: tuple[PolicyName, ...] = POLICIES if args.policy == "both" else (args.policy,)
+    policies: tuple[PolicyName, ...] = (POLICIES if args.policy == "both" else LADDER if args.policy == "ladder"
+                                         else (args.policy,))
     seeds = range(args.seed, args.seed + args.seeds)
     total = len(policies) * args.seeds * (args.days + 1)
     try:
@@ -70,7 +74,10 @@ def handle(args: argparse.Namespace) -> int:
     for policy, result in results.items():
         mean, half, _ = report.survey_check(result)
         rate = result.site_days / result.seconds * 60 if result.seconds else 0.0
-        print(f"{policy}: 転入 across 3 departments {report.fmt(mean)} ± {report.fmt(half)} min mean stay; "
+        every, _ = measures.mean_ci(measures.stays_by_seed(result, measures.every_visit))
+        unserved = measures.mean(x for s in measures.unserved_by_seed(result) for x in s)
+        print(f"{policy}: all visits {report.fmt(every)} min mean stay, {report.fmt(unserved)} unserved at close "
+              f"per day; 転入 across 3 departments {report.fmt(mean)} ± {report.fmt(half)} min; "
               f"{rate:.0f} site-days/min")
     print(f"report: {out / 'report.md'}")
     return 0

@@ -5,12 +5,17 @@ counter they are called to, are served step by step and leave. Counters call thr
 core (``Office.call_next`` with the real policy), estimates come from the real estimator, the
 floor guide acts on the real suggestions. Only time is simulated.
 
-Two routings on the same residents:
-- ``balanced``: one ticket for the whole visit, the site's counters as configured (one-stop
-  counters continue every step), the balanced policy, card-assisted reception at the kiosk.
-- ``static``: today's practice — a ticket per department (the resident walks to the next
-  department, writes its forms and queues again), handwritten forms that take longer to input,
-  every counter fixed to its own department and band, first come first served per counter.
+The arms are the rungs of a ladder, each adding one change to the one before, on the same
+residents (docs/simulation.md):
+- ``today``: a ticket per department (the resident walks to the next department and queues
+  again), forms by hand, their input at 区民課 reception, each counter fixed to its own department
+  and band, first come first served per queue.
+- ``kakanai`` (書かない窓口): the same routing and queues; the kiosk's answers and the card replace
+  the forms (a resident without a card still has the four items typed at reception).
+- ``fifo``: one ticket for the whole visit on the site's counters (a one-stop counter continues
+  the next step), first come first served by visit start across bands.
+- ``balanced``: the balancing policy on the same counters.
+- ``guided``: the balancing policy and the floor guide accepting the suggestions (the project).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.estimator import Estimate
 from madoguchi.server.core.issuing import IssueRequest
 from madoguchi.server.core.office import Office
-from madoguchi.server.core.policy import BalancedPolicy, StaticFifoPolicy
+from madoguchi.server.core.policy import BalancedPolicy, Policy, StaticFifoPolicy, VisitFifoPolicy
 from madoguchi.server.core.site import SiteRules
 from madoguchi.server.core.ticket import Outcome, Ticket, TicketStatus
 from madoguchi.server.simulate.baselines import Baselines, QueueKey
@@ -38,9 +43,30 @@ from madoguchi.server.simulate.population import Visit
 from madoguchi.server.simulate.scenario import Scenario
 from madoguchi.server.simulate.staffing import StaffPlan, staff_plan
 
-PolicyName = Literal["balanced", "static"]
-POLICIES: tuple[PolicyName, ...] = ("balanced", "static")
+PolicyName = Literal["today", "kakanai", "fifo", "balanced", "guided"]
+LADDER: tuple[PolicyName, ...] = ("today", "kakanai", "fifo", "balanced", "guided")
+POLICIES: tuple[PolicyName, ...] = ("guided", "today")  # the project against today's office
 TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One rung of the ladder: what the office does differently from the rung before."""
+
+    label: str
+    forms_by_hand: bool
+    one_ticket: bool
+    policy: Literal["per_queue", "visit_fifo", "balanced"]
+    guide: bool
+
+
+ARMS: dict[PolicyName, Arm] = {
+    "today": Arm("today's office (forms by hand, a queue per department)", True, False, "per_queue", False),
+    "kakanai": Arm("書かない (no forms, same queues)", False, False, "per_queue", False),
+    "fifo": Arm("one ticket, first come first served", False, True, "visit_fifo", False),
+    "balanced": Arm("balancing policy", False, True, "balanced", False),
+    "guided": Arm("balancing policy + floor guide", False, True, "balanced", True),
+}
 
 
 class SequentialIds:
@@ -60,7 +86,7 @@ class VisitRecord:
 
     visit: Visit
     outcome: str = "open"  # done, no_show or open (still there at close)
-    end_min: float | None = None
+    end_min: float | None = None  # when the visit ended; for an open one, the close (a censored stay)
     forms_min: float = 0.0  # kiosk (balanced) or writing forms by hand (static)
     wait_min: float = 0.0
     walk_min: float = 0.0  # to the counter after a call, and between departments
@@ -81,12 +107,20 @@ class TicketRecord:
     issued_min: float
     life_event: str | None
     called_min: float | None = None
+    closed_min: float | None = None  # the close, for a ticket never called
     estimate: Estimate | None = None
     baselines: dict[str, float] = field(default_factory=dict)
 
     @property
     def wait_min(self) -> float | None:
         return None if self.called_min is None else self.called_min - self.issued_min
+
+    @property
+    def observed_wait_min(self) -> float | None:
+        """The wait until the call, or, never called, until the close (a lower bound: censored)."""
+        if self.called_min is not None:
+            return self.called_min - self.issued_min
+        return None if self.closed_min is None else self.closed_min - self.issued_min
 
 
 @dataclass
@@ -142,21 +176,29 @@ class Simulator:
                  measure_estimates: bool = True, guide: bool = True) -> None:
         self.scenario = scenario
         self.policy_name = policy
+        self.arm = ARMS[policy]
         self.catalog = catalog
-        if policy == "static":
+        if not self.arm.one_ticket:
             self.rules = static_rules(site, catalog)
         elif scenario.balanced.layout == "department_counters":
             self.rules = static_rules(site, catalog, one_ticket=True)
         else:
             self.rules = site
         bands = {b.id: b for b in site.bands}
-        chosen = StaticFifoPolicy() if policy == "static" else BalancedPolicy.for_site(bands, site.policy)
+        chosen: Policy
+        if self.arm.policy == "per_queue":
+            chosen = StaticFifoPolicy()
+        elif self.arm.policy == "visit_fifo":
+            chosen = VisitFifoPolicy()
+        else:
+            chosen = BalancedPolicy.for_site(bands, site.policy)
         self.office = Office(self.rules, catalog, SequentialIds(), policy=chosen, enforce_hours=False)
         self.measure_estimates = measure_estimates
-        self.guide = guide and policy == "balanced"
+        self.guide = guide and self.arm.guide
         priors = [p.handling_min for p in catalog.procedures.values()]
         self.baselines = Baselines(prior_occupancy_min=sum(priors) / max(len(priors), 1))
         self.counter_order = [c.id for c in self.rules.counters]
+        self._breadths: dict[frozenset[str], int] = {}
         self.skills = {c.id: frozenset(c.skills) for c in self.rules.counters}
 
     # ----- a day
@@ -184,9 +226,23 @@ class Simulator:
             handler(arg)
             self._dispatch()
         self.t, self.now = float(close), self.midnight + dt.timedelta(minutes=close)
+        self._censor(float(close))
         self.office.end_day(self.now)
         self.office.take_changes()
         return DayResult(date, self.records, self.ticket_records)
+
+    def _censor(self, close: float) -> None:
+        """Whoever is still there at close: their stay and their current wait end at the close."""
+        waiting = {t.id for t in self.office.waiting()}
+        for ticket_id, active in self.active.items():
+            if ticket_id in waiting:
+                active.record.wait_min += close - active.queued_since
+        for record in self.records:
+            if record.outcome == "open":
+                record.end_min = close
+        for ticket in self.ticket_records:
+            if ticket.called_min is None:
+                ticket.closed_min = close
 
     def _at(self, t: float, handler: Callable[[object], None], arg: object = None) -> None:
         heapq.heappush(self.heap, (t, next(self.seq), handler, arg))
@@ -214,13 +270,13 @@ class Simulator:
     def _arrive(self, arg: object) -> None:
         assert isinstance(arg, VisitRecord)
         active = _Active(arg)
-        first = arg.visit.kiosk_min if self.policy_name == "balanced" else arg.visit.segments[0].forms_min
+        first = arg.visit.segments[0].forms_min if self.arm.forms_by_hand else arg.visit.kiosk_min
         arg.forms_min += first
         self._at(self.t + first, self._issue, active)
 
     def _request(self, active: _Active) -> IssueRequest:
         visit = active.record.visit
-        if self.policy_name == "balanced":
+        if self.arm.one_ticket:
             return visit.request
         segment = visit.segments[active.segment]
         return IssueRequest(procedures=segment.procedures, priority=visit.request.priority)
@@ -272,13 +328,25 @@ class Simulator:
         self.wake_all, self.woken = False, set()
         if not self.office.waiting():
             return
-        for cid in [c for c in self.counter_order if c in candidates] if isinstance(candidates, set) else candidates:
+        ordered = [c for c in self.counter_order if c in candidates] if isinstance(candidates, set) else candidates
+        for cid in sorted(ordered, key=self._breadth):
             counter = self.office.counters[cid]
             if counter.state is not CounterState.OPEN or counter.ticket_id is not None:
                 continue
             ticket = self.office.call_next(cid, self.now)
             if ticket is not None:
                 self._called(cid, ticket)
+
+    def _breadth(self, cid: str) -> int:
+        """How many procedures a counter serves: of counters free at once, the narrowest calls first
+        (a department counter takes the department's step before a one-stop counter can; the same
+        order in every arm, and in reality the resident is sent to the department's counter)."""
+        skills = self.office.counters[cid].skills
+        found = self._breadths.get(skills)
+        if found is None:
+            found = self._breadths[skills] = sum(
+                1 for p in self.catalog.procedures.values() if p.band in skills or p.id in skills)
+        return found
 
     def _called(self, cid: str, ticket: Ticket) -> None:
         active = self.active[ticket.id]
@@ -315,10 +383,12 @@ class Simulator:
         procedure = ticket.procedure
         duration = visit.handling_min[procedure]
         department = self.catalog.procedures[procedure].department
-        if self.policy_name == "static":
-            if first_of_ticket and visit.life_event is not None:
-                duration += self.scenario.static.extra_input_min
-        elif active.last_department is not None and active.last_department != department:
+        if (first_of_ticket and visit.life_event is not None and active.segment == 0
+                and procedure == visit.plan[0] and (self.arm.forms_by_hand or not visit.has_card)):
+            # reception at 区民課 types the handwritten form, or the four items of a resident without a card
+            duration += self.scenario.static.extra_input_min
+        if (self.arm.one_ticket and active.last_department is not None
+                and active.last_department != department):
             duration += self.scenario.balanced.handover_min
         active.last_department = department
         active.step_started = self.t
@@ -334,6 +404,12 @@ class Simulator:
             return
         del self.at_counter[cid]
         self._release(active)
+        if ticket.status is TicketStatus.CALLED:  # handed on: a free counter calls the next step at once
+            assert ticket.counter_id is not None
+            active.queued_since = self.t
+            active.last_department = None
+            self._called(ticket.counter_id, ticket)
+            return
         if ticket.status is TicketStatus.WAITING:  # needs another counter: waits again, keeping its place
             self.wake_all = True
             active.queued_since = self.t
@@ -341,10 +417,11 @@ class Simulator:
             return
         del self.active[ticket.id]
         visit = active.record.visit
-        if self.policy_name == "static" and active.segment + 1 < len(visit.segments):
+        if not self.arm.one_ticket and active.segment + 1 < len(visit.segments):
             active.segment += 1
-            walk = self.scenario.static.walk_between_departments_min
-            forms = visit.segments[active.segment].forms_min
+            segment = visit.segments[active.segment]
+            walk = 0.0 if segment.same_department else self.scenario.static.walk_between_departments_min
+            forms = segment.forms_min if self.arm.forms_by_hand else 0.0
             active.record.walk_min += walk
             active.record.forms_min += forms
             self._at(self.t + walk + forms, self._issue, active)

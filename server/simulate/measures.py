@@ -30,9 +30,17 @@ def tennyu_any(record: VisitRecord) -> bool:
     return record.visit.life_event == "tennyu"
 
 
+def every_visit(record: VisitRecord) -> bool:
+    return True
+
+
 COHORTS: dict[str, Callable[[VisitRecord], bool]] = {
     "転入 (3 departments)": tennyu_three_departments,
     "転入 (all)": tennyu_any,
+}
+LADDER_COHORTS: dict[str, Callable[[VisitRecord], bool]] = {
+    "all visits": every_visit,
+    "転入": tennyu_any,
 }
 
 
@@ -53,9 +61,41 @@ def tickets(result: RunResult) -> Iterable[TicketRecord]:
             yield from day.tickets
 
 
-def stays_by_seed(result: RunResult, cohort: Callable[[VisitRecord], bool]) -> list[list[float]]:
+def stays_by_seed(result: RunResult, cohort: Callable[[VisitRecord], bool],
+                  censored: bool = True) -> list[list[float]]:
+    """Stays per seed: of finished visits and, with ``censored``, of visits still there at close (their
+    stay counted until the close, a lower bound). No-shows are left out (they left on their own)."""
+    outcomes = {"done", "open"} if censored else {"done"}
     return [[v.stay_min for day in run.days for v in day.visits
-             if v.outcome == "done" and v.stay_min is not None and cohort(v)] for run in result.runs]
+             if v.outcome in outcomes and v.stay_min is not None and cohort(v)] for run in result.runs]
+
+
+def unserved_by_seed(result: RunResult, cohort: Callable[[VisitRecord], bool] = every_visit) -> list[list[float]]:
+    """Per seed, per day: how many residents were still there, unserved or half served, at close."""
+    return [[float(sum(1 for v in day.visits if v.outcome == "open" and cohort(v))) for day in run.days]
+            for run in result.runs]
+
+
+def visit_waits_by_seed(result: RunResult, band: str) -> list[list[float]]:
+    """Per seed, the whole wait of each visit of a band (every queue it stood in; until close if open)."""
+    return [[v.wait_min for day in run.days for v in day.visits if v.visit.band == band and v.outcome != "no_show"]
+            for run in result.runs]
+
+
+def paired_difference(numerator: list[list[float]], denominator: list[list[float]],
+                      statistic: Callable[[Sequence[float]], float], resamples: int = 2000,
+                      seed: int = 7) -> Ratio:
+    """statistic(numerator) − statistic(denominator), 95% CI resampling seeds (paired)."""
+    def difference(indexes: Sequence[int]) -> float:
+        top = [x for i in indexes for x in numerator[i]]
+        bottom = [x for i in indexes for x in denominator[i]]
+        return statistic(top) - statistic(bottom) if top and bottom else math.nan
+
+    n = len(numerator)
+    rng = random.Random(seed)
+    draws = [difference([rng.randrange(n) for _ in range(n)]) for _ in range(resamples)]
+    draws = [d for d in draws if not math.isnan(d)]
+    return Ratio(difference(range(n)), quantile(draws, 0.025), quantile(draws, 0.975))
 
 
 @dataclass(frozen=True)
@@ -113,24 +153,35 @@ def split(result: RunResult, cohort: Callable[[VisitRecord], bool]) -> Split:
 
 
 def band_waits(result: RunResult) -> dict[str, list[float]]:
+    """Per band, each ticket's wait until its first call; a ticket never called counts until close."""
     waits: dict[str, list[float]] = {}
     for ticket in tickets(result):
-        if ticket.wait_min is not None:
-            waits.setdefault(ticket.band, []).append(ticket.wait_min)
+        if ticket.observed_wait_min is not None:
+            waits.setdefault(ticket.band, []).append(ticket.observed_wait_min)
     return waits
 
 
 def accuracy(result: RunResult, predicate: Callable[[TicketRecord], bool] = lambda t: True) -> dict[str, Accuracy]:
-    """Each predictor's accuracy on the called tickets; only the project's estimator has an interval."""
+    """Each predictor's accuracy on every ticket estimated at issue; only the project's has an interval.
+
+    A ticket never called (still waiting at close) counts with its wait until the close: a lower
+    bound, so its error is if anything understated — leaving it out would hide the worst estimates.
+    """
     measured = [t for t in tickets(result)
-                if t.wait_min is not None and t.estimate is not None and predicate(t)]
+                if t.observed_wait_min is not None and t.estimate is not None and predicate(t)]
     found: dict[str, Accuracy] = {}
     for name in PREDICTORS:
         found[name] = measure_accuracy(
-            (t.estimate.minutes if name == "project" else t.baselines[name], t.wait_min,
+            (t.estimate.minutes if name == "project" else t.baselines[name], t.observed_wait_min,
              (t.estimate.low, t.estimate.high) if name == "project" else None)
-            for t in measured if t.estimate is not None and t.wait_min is not None)
+            for t in measured if t.estimate is not None and t.observed_wait_min is not None)
     return found
+
+
+def waited(ticket: TicketRecord) -> bool:
+    """The ticket was not called at once (it actually waited)."""
+    wait = ticket.observed_wait_min
+    return wait is not None and wait > 0
 
 
 def by_hour(records: Iterable[tuple[float, float]]) -> dict[int, list[float]]:

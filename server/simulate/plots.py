@@ -10,7 +10,8 @@ from madoguchi.server.simulate.engine import PolicyName
 from madoguchi.server.simulate.report import CITY_STATIC_MIN, CITY_TARGET_MIN, SURVEY_COHORT
 from madoguchi.server.simulate.runner import RunResult
 
-COLOURS = {"balanced": "#1b7837", "static": "#c51b7d"}
+COLOURS = {"today": "#c51b7d", "kakanai": "#e9a3c9", "fifo": "#7fbf7b", "balanced": "#1b7837",
+           "guided": "#00441b"}
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -136,6 +137,8 @@ def all_plots(results: Mapping[PolicyName, RunResult], targets: Mapping[str, flo
     paths = [wait_by_hour(results, targets, out / f"{prefix}-wait-by-hour.png"),
              stay_by_hour(results, out / f"{prefix}-stay-by-hour.png"),
              stay_split(results, out / f"{prefix}-stay-split.png")]
-    if "balanced" in results:
-        paths.append(accuracy_bars(results["balanced"], out / f"{prefix}-estimate-error.png"))
+    measured = [r for r in results.values() if any(t.estimate is not None for t in measures.tickets(r))]
+    project = results.get("guided") or results.get("balanced")
+    if project is not None and project in measured:
+        paths.append(accuracy_bars(project, out / f"{prefix}-estimate-error.png"))
     return paths

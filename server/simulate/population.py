@@ -30,7 +30,8 @@ class Segment:
 
     department: str
     procedures: tuple[str, ...]
-    forms_min: float  # writing its forms by hand (static only)
+    forms_min: float  # writing its forms by hand (today's office only); once per department
+    same_department: bool = False  # follows a segment of the same department (no walk, no new forms)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Visit:
     segments: tuple[Segment, ...]
     kiosk_min: float
     no_show: bool
+    has_card: bool = True  # a My Number card the kiosk reads (else staff type the four items)
 
     @property
     def departments(self) -> frozenset[str]:
@@ -103,7 +105,10 @@ class Population:
         resident = self.scenario.resident
         if stream.life_event is not None:
             answers = self._answers(rng, stream.life_event)
-            request = IssueRequest(life_event=stream.life_event, answers=answers, has_card=True)
+            card = answers.get("my_number_card")
+            if not isinstance(card, bool):  # the event does not ask: the scenario's holding rate
+                card = rng.random() < self.scenario.answers.get("my_number_card", 0.0)
+            request = IssueRequest(life_event=stream.life_event, answers=answers, has_card=card)
         else:
             request = IssueRequest(procedures=tuple(stream.procedures or ()))
         if rng.random() < resident.priority_share:
@@ -116,7 +121,7 @@ class Population:
         kiosk = lognormal(rng, kiosk, 0.3) if kiosk > 0 else 0.0
         no_show = rng.random() < resident.no_show.get(band.id, 0.0)
         return Visit(index, stream.id, stream.life_event, arrival, request, band.id, tuple(plan), handling,
-                     segments, kiosk, no_show)
+                     segments, kiosk, no_show, request.has_card)
 
     def _handling(self, rng: random.Random, procedure: str) -> float:
         model = self.scenario.handling
@@ -127,7 +132,11 @@ class Population:
         return lognormal(rng, mean, model.cv)
 
     def _segments(self, rng: random.Random, plan: list[str], stream: Stream) -> tuple[Segment, ...]:
-        """The plan cut where the department (or band) changes: one ticket each, today."""
+        """The plan cut where the department (or band) changes: one ticket each, today.
+
+        A department's forms are written once, at its first segment: a 転出 with 国保 is one visit
+        to 区民課 (its 転出届 at the simple counter, then its 国保 at a one-stop one), not two.
+        """
         forms = self.scenario.static.forms_min
         groups: list[tuple[str, str, list[str]]] = []
         for pid in plan:
@@ -136,10 +145,14 @@ class Population:
                 groups[-1][2].append(pid)
             else:
                 groups.append((procedure.department, procedure.band, [pid]))
-        segments = []
+        segments: list[Segment] = []
+        seen: set[str] = set()
         for department, band, procedures in groups:
             mean = forms.get(band, forms.get(department, 0.0)) if stream.procedures else forms.get(department, 0.0)
-            segments.append(Segment(department, tuple(procedures), lognormal(rng, mean, 0.3) if mean > 0 else 0.0))
+            drawn = lognormal(rng, mean, 0.3) if mean > 0 else 0.0
+            same = bool(segments) and segments[-1].department == department
+            segments.append(Segment(department, tuple(procedures), 0.0 if department in seen else drawn, same))
+            seen.add(department)
         return tuple(segments)
 
     def _household(self, rng: random.Random) -> HouseholdType | None:

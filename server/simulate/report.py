@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 from madoguchi.server.simulate import measures
-from madoguchi.server.simulate.engine import PolicyName
+from madoguchi.server.simulate.engine import ARMS, LADDER, PolicyName
 from madoguchi.server.simulate.runner import RunResult
 
 SURVEY_COHORT = "転入 (3 departments)"
@@ -30,7 +30,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def stay_table(results: Mapping[PolicyName, RunResult]) -> str:
     rows = []
-    for cohort_name, cohort in measures.COHORTS.items():
+    for cohort_name, cohort in {**measures.LADDER_COHORTS, **measures.COHORTS}.items():
         for policy, result in results.items():
             by_seed = measures.stays_by_seed(result, cohort)
             pooled = [x for s in by_seed for x in s]
@@ -41,16 +41,70 @@ def stay_table(results: Mapping[PolicyName, RunResult]) -> str:
 
 
 def ratio_table(results: Mapping[PolicyName, RunResult]) -> str:
-    if not {"balanced", "static"} <= set(results):
+    if not {"guided", "today"} <= set(results):
         return ""
     rows = []
-    for cohort_name, cohort in measures.COHORTS.items():
-        balanced = measures.stays_by_seed(results["balanced"], cohort)
-        static = measures.stays_by_seed(results["static"], cohort)
+    for cohort_name, cohort in {**measures.LADDER_COHORTS, **measures.COHORTS}.items():
+        project = measures.stays_by_seed(results["guided"], cohort)
+        today = measures.stays_by_seed(results["today"], cohort)
         for label, statistic in (("mean", measures.mean), ("p90", _p90)):
-            r = measures.bootstrap_ratio(balanced, static, statistic)
+            r = measures.bootstrap_ratio(project, today, statistic)
             rows.append([cohort_name, label, fmt(r.value, 2), f"{fmt(r.low, 2)} – {fmt(r.high, 2)}"])
-    return table(["visits", "stay", "balanced / static", "95% CI (bootstrap over seeds)"], rows)
+    return table(["visits", "stay", "project ÷ today", "95% CI (bootstrap over seeds)"], rows)
+
+
+def ladder_rows(results: Mapping[PolicyName, RunResult], targets: Mapping[str, float]) -> list[list[str]]:
+    """One row per rung present: stays (censored at close), the change from the rung before with a
+    paired 95% CI over seeds, residents unserved at close per day, and each band's p90 visit wait."""
+    rows = []
+    previous: RunResult | None = None
+    for name in LADDER:
+        result = results.get(name)
+        if result is None:
+            continue
+        cells = [ARMS[name].label]
+        for cohort in measures.LADDER_COHORTS.values():
+            stays = measures.stays_by_seed(result, cohort)
+            mean, half = measures.mean_ci(stays)
+            cells.append(f"{fmt(mean, 0)} ± {fmt(half, 0)}")
+            if previous is None:
+                cells.append("")
+            else:
+                r = measures.bootstrap_ratio(stays, measures.stays_by_seed(previous, cohort), measures.mean)
+                cells.append(f"{fmt(r.value, 2)} ({fmt(r.low, 2)}–{fmt(r.high, 2)})")
+        unserved = measures.unserved_by_seed(result)
+        cells.append(fmt(measures.mean(x for s in unserved for x in s)))
+        if previous is None:
+            cells.append("")
+        else:
+            d = measures.paired_difference(unserved, measures.unserved_by_seed(previous), measures.mean)
+            cells.append(f"{d.value:+.1f} ({d.low:+.1f}–{d.high:+.1f})")
+        for band, target in targets.items():
+            waits = [x for s in measures.visit_waits_by_seed(result, band) for x in s]
+            p90 = measures.quantile(waits, 0.9)
+            cells.append(f"{fmt(p90, 0)} {'✓' if p90 <= target else '✗'}")
+        rows.append(cells)
+        previous = result
+    return rows
+
+
+def ladder_header(targets: Mapping[str, float]) -> list[str]:
+    return ["rung", "all visits: mean stay", "÷ rung above", "転入: mean stay", "÷ rung above",
+            "unserved at close / day", "− rung above", *(f"p90 wait {b} (≤ {t:.0f})" for b, t in targets.items())]
+
+
+def ladder_table(results: Mapping[PolicyName, RunResult], targets: Mapping[str, float]) -> str:
+    return table(ladder_header(targets), ladder_rows(results, targets))
+
+
+def contribution(results: Mapping[PolicyName, RunResult], top: PolicyName, bottom: PolicyName,
+                 cohort_name: str = "all visits") -> measures.Ratio | None:
+    """Mean stay of ``top`` ÷ that of ``bottom`` on the same residents, with its paired 95% CI."""
+    if top not in results or bottom not in results:
+        return None
+    cohort = measures.LADDER_COHORTS[cohort_name]
+    return measures.bootstrap_ratio(measures.stays_by_seed(results[top], cohort),
+                                    measures.stays_by_seed(results[bottom], cohort), measures.mean)
 
 
 def _p90(values: Sequence[float]) -> float:
@@ -112,19 +166,29 @@ def scenario_report(results: Mapping[PolicyName, RunResult], targets: Mapping[st
     parts = [
         f"## Scenario `{scenario.name}` — {scenario.description}",
         f"`{command}` — {seeds} seeds × {days} days (after a warm-up day), site {scenario.site}.",
-        "### Stay time (arrival to leaving)", stay_table(results),
+        "### Stay time (arrival to leaving)",
+        "Finished visits and those still there at close (their stay counted until the close); no-shows "
+        "left out.", stay_table(results),
     ]
+    if len(results) > 1:
+        parts += ["### The ladder, same residents (each rung adds one change to the one above)",
+                  "Ratios and differences: paired 95% percentile bootstrap over seeds; p90 wait: the whole "
+                  "wait of a visit of the band (every queue it stood in), ✓ within the band's target.",
+                  ladder_table(results, targets)]
     ratios = ratio_table(results)
     if ratios:
-        parts += ["### Balanced ÷ static, same residents", ratios]
+        parts += ["### The project ÷ today's office, same residents", ratios]
     parts += [
         f"### Where the {SURVEY_COHORT} visit's time goes (mean minutes)", split_table(results),
         "### Waits per band (issue to first call, minutes)", band_table(results, targets),
     ]
     for policy, result in results.items():
-        parts += [f"### Estimate accuracy at issue, {policy} policy", accuracy_table(result),
-                  "Among tickets that had to wait (projected wait > 0):",
-                  accuracy_table(result, lambda t: t.estimate is not None and t.estimate.minutes > 0)]
+        if not any(t.estimate is not None for t in measures.tickets(result)):
+            continue
+        parts += [f"### Estimate accuracy at issue, {policy}", "Every ticket estimated at issue, those never "
+                  "called counted with their wait until close.", accuracy_table(result),
+                  "Among tickets that actually waited (not called at once):",
+                  accuracy_table(result, measures.waited)]
     parts += ["### Outcomes and speed", outcome_table(results)]
     parts += [f"![{p}]({p})" for p in plots]
     return "\n\n".join(parts) + "\n"

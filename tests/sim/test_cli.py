@@ -10,14 +10,15 @@ def test_simulate_writes_a_report_with_tables_and_plots(tmp_path, capsys):
                    "--policy", "both", "--out", str(tmp_path)])
     assert status == 0
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
-    for heading in ("Stay time", "Balanced ÷ static", "Waits per band", "Estimate accuracy", "site-days / min"):
+    for heading in ("Stay time", "The ladder", "The project ÷ today", "Waits per band", "Estimate accuracy",
+                    "unserved at close", "site-days / min"):
         assert heading in report
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert pngs == ["rainy-estimate-error.png", "rainy-stay-by-hour.png", "rainy-stay-split.png",
                     "rainy-wait-by-hour.png"]
     assert all((tmp_path / p).stat().st_size > 10_000 for p in pngs)
     out = capsys.readouterr().out
-    assert "balanced:" in out and "static:" in out and "report:" in out
+    assert "guided:" in out and "today:" in out and "report:" in out
 
 
 def test_an_unknown_scenario_is_one_line_naming_the_known_ones(tmp_path, capsys):

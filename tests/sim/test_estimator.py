@@ -79,6 +79,9 @@ class WithoutKey:
     def choose(self, counter, candidates, now, last_called=None):  # type: ignore[no-untyped-def]
         return self.inner.choose(counter, candidates, now, last_called)
 
+    def hand_on(self, counter, following, free, waiting):  # type: ignore[no-untyped-def]
+        return self.inner.hand_on(counter, following, free, waiting)  # type: ignore[attr-defined]
+
 
 def test_the_sorted_fast_path_projects_exactly_what_the_policy_would_do():
     o = office()
@@ -104,7 +107,7 @@ def test_the_sorted_fast_path_projects_exactly_what_the_policy_would_do():
 def test_on_simulated_days_the_estimate_beats_every_baseline():
     site = chuo()
     scenario = load_scenario(default_config_dir(), "monday_after_holiday")
-    result = runner.run(site.rules, site.catalog, scenario, ("balanced",), range(2), 2)["balanced"]
+    result = runner.run(site.rules, site.catalog, scenario, ("guided",), range(2), 2)["guided"]
     found = measures.accuracy(result)
     ours = found["project"]
     assert ours.n > 500

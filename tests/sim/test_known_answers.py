@@ -19,8 +19,8 @@ WARMUP_MIN = 5 * 60  # arrivals open at 2:00; keep those from 5:00 on
 
 def day_mean_waits(servers: int, arrivals_per_min: float, mean_service_min: float, days: int) -> list[float]:
     site, catalog = queue_site(servers, mean_service_min)
-    result = runner.run(site, catalog, poisson_scenario(arrivals_per_min), ("balanced",), range(1, days + 1), 1,
-                        warmup_days=0, measure_estimates=False)["balanced"]
+    result = runner.run(site, catalog, poisson_scenario(arrivals_per_min), ("guided",), range(1, days + 1), 1,
+                        warmup_days=0, measure_estimates=False)["guided"]
     means = []
     for seed_run in result.runs:
         waits = [t.wait_min for day in seed_run.days for t in day.tickets
