@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from madoguchi.hardware import mynumber as mn
 from madoguchi.hardware.virtual_printer_control import FaultControlServer
 from madoguchi.hardware.virtual_reader import free_port_pair
 from madoguchi.server.cli.main import main
@@ -111,6 +112,7 @@ def test_card_test_refuses_the_last_try_without_confirmation(pcscd, card, monkey
         monkeypatch.setattr(sys, "stdin", not_a_terminal)
         assert main(["hardware", "card-test", "--reader", pcscd.reader_name, "--timeout-s", "5"]) == 2
     assert "--confirm-last-try" in capsys.readouterr().err
+    assert not [c for c in card.commands() if c[:4] == mn.VERIFY_TRIES_LEFT and len(c) > 4], "a PIN was sent"
     assert card.tries_left == 1
 
 

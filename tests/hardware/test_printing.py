@@ -59,14 +59,15 @@ def test_a_japanese_ticket_comes_back_pixel_identical_and_its_qr_decodes_to_the_
 def test_health_reports_each_fault_by_name(virtual_printer):
     printer = make_printer(virtual_printer)
     assert printer.health().status is PrinterStatus.ONLINE
-    expected = {"paper_near_end": PrinterStatus.PAPER_NEAR_END, "paper_end": PrinterStatus.PAPER_END,
-                "cover_open": PrinterStatus.COVER_OPEN, "offline": PrinterStatus.OFFLINE,
-                "no_answer": PrinterStatus.NO_ANSWER}
-    for fault, status in expected.items():
+    # (status, blocks printing): near the end of the roll a ticket still prints, the rest stop it
+    expected = {"paper_near_end": (PrinterStatus.PAPER_NEAR_END, False),
+                "paper_end": (PrinterStatus.PAPER_END, True), "cover_open": (PrinterStatus.COVER_OPEN, True),
+                "offline": (PrinterStatus.OFFLINE, True), "no_answer": (PrinterStatus.NO_ANSWER, True)}
+    for fault, (status, blocking) in expected.items():
         virtual_printer.set_fault(fault)
         health = printer.health()
-        assert health.status is status, fault
-        assert (status in BLOCKING) == health.blocking
+        assert (health.status, health.blocking) == (status, blocking), fault
+        assert (health.status in BLOCKING) is blocking, f"the kiosk's check disagrees for {fault}"
         virtual_printer.clear_fault()
 
 

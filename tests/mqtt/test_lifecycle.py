@@ -29,6 +29,7 @@ from tests.mqtt.test_publishing import call_next, issue
 
 STATE, CALLS, SERVER_STATUS = state_topic(SITE), calls_topic(SITE), server_status_topic(SITE)
 EVENTS = events_topic(SITE)
+HANG_GUARD_S = 30  # not a timing: 17 in-process requests take well under a second
 
 
 def status_is(online: bool):
@@ -43,7 +44,7 @@ def test_the_server_is_online_while_connected_and_offline_after_a_clean_shutdown
     api = make_api(tmp_path / "data", publisher=publisher)
     watcher = recorder_for(broker, "display-1").connect(SERVER_STATUS)
     try:
-        publisher.start(api.services)
+        publisher.start(api.services.state, api.services.clock.now)
         watcher.wait_for(status_is(True), what="birth: online true")
         api.services.close()
         watcher.wait_for(status_is(False), what="offline on close")
@@ -92,7 +93,7 @@ def test_wrong_credentials_stop_the_retries_with_one_clear_error(tmp_path, broke
     publisher = MqttPublisher(SITE, server_settings(broker, password="not-the-password"))
     api = make_api(tmp_path / "data", publisher=publisher)
     try:
-        publisher.start(api.services)
+        publisher.start(api.services.state, api.services.clock.now)
         wait_until(lambda: publisher.gave_up, 10, "the refusal")
         wait_until(lambda: not [t for t in threading.enumerate() if t.name.startswith("paho")], 5,
                    "paho's network thread to end by itself")
@@ -116,18 +117,19 @@ def test_a_broker_outage_never_slows_requests_and_loses_no_call(tmp_path, monkey
     # A display with a persistent session: whatever it misses while away waits for it on the broker.
     display = recorder_for(broker, "display-1", client_id="display-1", clean=False).connect(CALLS, STATE, EVENTS)
     try:
-        publisher.start(api.services)
+        publisher.start(api.services.state, api.services.clock.now)
         wait_until(lambda: publisher.connected, 10, "the server's connection")
         broker.stop()
         wait_until(lambda: not publisher.connected, 10, "the server to notice the outage")
 
-        durations = []
+        # Every request is answered while the broker is still down (one that waited for it would wait
+        # until it is back); request latency itself is measured in tests/bench/bench_mqtt.py.
+        started = time.monotonic()
         for _ in range(15):
-            started = time.perf_counter()
             issue(api)
-            durations.append(time.perf_counter() - started)
         tickets_called = [call_next(api, "c1")["ticket"]["number"], call_next(api, "c2")["ticket"]["number"]]
-        assert max(durations) < 0.5, f"slowest request {max(durations):.3f} s while the broker was down"
+        assert time.monotonic() - started < HANG_GUARD_S, "requests waited for the broker"
+        assert not broker.process or broker.process.poll() is not None, "the broker was down all along"
 
         broker.start()
         wait_until(lambda: publisher.connections >= 2, 15, "the server to reconnect")
