@@ -77,7 +77,7 @@ def serve(args: argparse.Namespace) -> int:
     from madoguchi.server.config.schema import ConfigError
     from madoguchi.server.mqtt.paho_publisher import site_publisher
 
-    public_url = args.public_url or f"http://{args.host}:{args.port}"
+    public_url = args.public_url or f"http://{url_host(args.host)}:{args.port}"
     settings = _settings(args, ignore_hours=args.ignore_hours, public_url=public_url)
     try:
         publisher = site_publisher(settings, host=args.mqtt_host, port=args.mqtt_port) if args.mqtt else None
@@ -94,6 +94,13 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         services.close()
     return 0
+
+
+def url_host(host: str) -> str:
+    """The host for the URLs a server listening on ``host`` hands out: its LAN address for 0.0.0.0."""
+    from madoguchi.server.cli.demo_runtime import is_wildcard, lan_address
+
+    return (lan_address() or "127.0.0.1") if is_wildcard(host) else host
 
 
 def calm_garbage_collector() -> None:
@@ -237,7 +244,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (0.0.0.0 for every interface of the machine)")
     p.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
-    p.add_argument("--public-url", help="base URL printed in ticket QR codes (default http://HOST:PORT)")
+    p.add_argument("--public-url", help="base URL printed in ticket QR codes (default http://HOST:PORT, with "
+                                        "this machine's LAN address for HOST 0.0.0.0)")
     p.add_argument("--ignore-hours", action="store_true", help="issue tickets outside reception hours (demos, tests)")
     p.add_argument("--mqtt", action=argparse.BooleanOptionalAction, default=True,
                    help="publish state, calls and events to the site's MQTT broker (default: on; password from "
