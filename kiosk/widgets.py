@@ -1,0 +1,98 @@
+"""Kivy widgets of the kiosk: text in the right font per language, big buttons with a kiosk id.
+
+Every label takes the language of its text: the font comes from ``common.fonts`` (no toolkit falls
+back between fonts) and Nepali labels set ``font_script_name='Deva'``, without which Kivy mis-shapes
+Devanagari (DESIGN §7b). Every widget the resident can touch carries ``kiosk_id`` so tests can find it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from kivy.graphics import Color, Line, Rectangle
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from madoguchi.common.fonts import find_font, script_for_language, shaping_script
+from madoguchi.kiosk.theme import RGB
+
+
+@cache
+def font_path(language: str, bold: bool = False) -> str:
+    return str(find_font(script_for_language(language), "bold" if bold else "regular").path)
+
+
+def _text_options(language: str, bold: bool) -> dict[str, object]:
+    options: dict[str, object] = {"font_name": font_path(language, bold)}
+    script = shaping_script(language)
+    if script:
+        options["font_script_name"] = script
+    return options
+
+
+class TextLabel(Label):
+    """A wrapping label in the font of ``language``, as tall as its text (at least ``min_height``)."""
+
+    def __init__(self, text: str, language: str, *, size_px: float, color: RGB, bold: bool = False,
+                 halign: str = "center", min_height: float = 0, **kwargs: object) -> None:
+        super().__init__(text=text, font_size=size_px, color=(*color, 1), halign=halign, valign="middle",
+                         size_hint_y=None, **_text_options(language, bold), **kwargs)
+        self.language = language
+        self.min_height = min_height
+        self.bind(width=self._wrap, texture_size=self._fit)
+        self._wrap()
+
+    def _wrap(self, *_: object) -> None:
+        self.text_size = (max(1, self.width - 8), None)
+
+    def _fit(self, *_: object) -> None:
+        self.height = max(self.min_height, self.texture_size[1] + 8)
+
+
+class BigButton(Button):
+    """A touch target: solid colour, wrapped text, ``kiosk_id`` for tests and screenshots."""
+
+    def __init__(self, kiosk_id: str, text: str, language: str, *, size_px: float, background: RGB,
+                 color: RGB, border: RGB | None = None, bold: bool = True, **kwargs: object) -> None:
+        super().__init__(text=text, font_size=size_px, color=(*color, 1), halign="center", valign="middle",
+                         background_normal="", background_down="", background_color=(*background, 1),
+                         **_text_options(language, bold), **kwargs)
+        self.kiosk_id = kiosk_id
+        self.language = language
+        self._border = border
+        self._wanted_font = size_px
+        self.bind(size=self._wrap, pos=self._draw_border)
+
+    def _wrap(self, *_: object) -> None:
+        """Wraps the text in the button and shrinks it (to 60% at most) until it fits."""
+        self.text_size = (max(1, self.width - 16), None)
+        self.font_size = self._wanted_font
+        self.texture_update()
+        while self.texture_size[1] > self.height - 8 and self.font_size > self._wanted_font * 0.6:
+            self.font_size *= 0.9
+            self.texture_update()
+        self.text_size = (max(1, self.width - 16), max(1, self.height - 8))
+        self._draw_border()
+
+    def _draw_border(self, *_: object) -> None:
+        self.canvas.after.clear()
+        if self._border is None:
+            return
+        with self.canvas.after:
+            Color(*self._border, 1)
+            Line(rectangle=(self.x + 1, self.y + 1, self.width - 2, self.height - 2), width=2)
+
+
+class Background(Widget):
+    """Paints the whole screen in one colour (Kivy's window clear colour is not part of exports)."""
+
+    def __init__(self, color: RGB, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        with self.canvas.before:
+            Color(*color, 1)
+            self._rect = Rectangle(pos=self.pos, size=self.size)
+        self.bind(pos=self._update, size=self._update)
+
+    def _update(self, *_: object) -> None:
+        self._rect.pos, self._rect.size = self.pos, self.size
