@@ -7,12 +7,17 @@ the test card holder's personal data reach a log line.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 import time
 
 import pytest
 
 from tests.personal_data import TEST_PIN, leaked_in
+
+# Card keys of the tests (and of the servers they start) go to a folder of their own, never /etc.
+os.environ.setdefault("MADOGUCHI_KEY_DIR", tempfile.mkdtemp(prefix="madoguchi-test-keys-"))
 
 
 def _live_threads() -> set[threading.Thread]:

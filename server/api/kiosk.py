@@ -15,7 +15,7 @@ from madoguchi.server.api.problems import ApiError
 from madoguchi.server.api.responses import model_response
 from madoguchi.server.api.security import Anyone, Guide, Kiosk, ServicesDep
 from madoguchi.server.core import issuing
-from madoguchi.server.core.errors import invalid
+from madoguchi.server.core.errors import invalid, not_found
 from madoguchi.server.core.guidance import available
 from madoguchi.server.core.issuing import IssueRequest
 from madoguchi.server.core.office import Office
@@ -67,22 +67,33 @@ def guidance(body: schemas.GuidanceIn, services: ServicesDep, _: Kiosk) -> schem
     return services.read(query)
 
 
-def _request_hash(body: schemas.TicketIn, manual: bool) -> str:
-    # the card itself is left out: only whether one was given (no digest of personal data is stored)
-    shape = body.model_dump(mode="json", exclude={"card"}) | {"card": body.card is not None, "manual": manual}
+def _request_hash(body: schemas.TicketIn, manual: bool, card_digest: str | None) -> str:
+    # the card itself is left out: only a digest keyed with the day's site key (services.vault.digest),
+    # so a replay with other card data is refused and nothing stored can be matched against a name
+    shape = body.model_dump(mode="json", exclude={"card"}) | {"card": card_digest, "manual": manual}
     return hashlib.sha256(repr(sorted(shape.items())).encode()).hexdigest()
+
+
+def scoped_key(caller: str, key: str) -> str:
+    """Idempotency keys are per device (or per guide): two kiosks may use the same key. The key itself
+    has no space (IDEMPOTENCY_KEY), so the pair is unambiguous."""
+    return f"{caller} {key}"
 
 
 Issue = Callable[[Office, dt.datetime, Transaction], tuple[schemas.TicketOut, bool]]
 
 
-def _prepare(services: Services, body: schemas.TicketIn, key: str | None, manual: bool) -> Issue:
-    """Checks before the office is touched, and the command that issues (or replays) the ticket."""
+def _prepare(services: Services, body: schemas.TicketIn, key: str | None, manual: bool, caller: str) -> Issue:
+    """Checks before the office is touched, and the command that issues (or replays) the ticket.
+
+    The command decides a replay or a refusal (``idempotency_key_reused``, a DomainError) before it
+    changes anything, so a refusal never looks like a failure to the writer (STYLE §18)."""
     if body.language not in services.site.catalog_config.languages:
         raise invalid("answer_not_an_option", question="language", options=services.site.catalog_config.languages)
     if key is not None and not IDEMPOTENCY_KEY.match(key):
         raise ApiError(422, "idempotency_key_invalid")
-    digest = _request_hash(body, manual)
+    scoped = scoped_key(caller, key) if key is not None else None
+    card = body.card.model_dump(mode="json") if body.card is not None else None
     request = IssueRequest(
         life_event=body.life_event, procedures=tuple(body.procedures) if body.procedures is not None else None,
         answers=body.answers, language=body.language, priority=frozenset(body.priority),
@@ -90,20 +101,20 @@ def _prepare(services: Services, body: schemas.TicketIn, key: str | None, manual
     )
 
     def command(office: Office, now: dt.datetime, tx: Transaction) -> tuple[schemas.TicketOut, bool]:
-        if key is not None:
-            row = services.pending_keys.get(key) or services.store.idempotent_ticket(key)
+        digest = _request_hash(body, manual, services.vault.digest(card, now.date()) if card else None)
+        if scoped is not None:
+            row = services.pending_keys.get(scoped) or services.store.idempotent_ticket(scoped)
             if row is not None:
                 if row[1] != digest:
-                    raise ApiError(422, "idempotency_key_reused")
+                    raise invalid("idempotency_key_reused")  # a refusal: nothing was changed
                 return _replay(services, office, row[0], now), True
         ticket = office.issue(request, now)
         out = present.ticket_out(office, ticket, now, services.settings.public_url)
-        if key is not None:
-            services.pending_keys[key] = (ticket.id, digest)  # until the writer has committed it
-            tx.idempotency_key = key
-            tx.add(remember_idempotency_key(key, ticket.id, digest, now))
-        if body.card is not None:
-            card = body.card.model_dump(mode="json")
+        if scoped is not None:
+            services.pending_keys[scoped] = (ticket.id, digest)  # until the writer has committed it
+            tx.idempotency_key = scoped
+            tx.add(remember_idempotency_key(scoped, ticket.id, digest, now))
+        if card is not None:
             tx.add(services.vault.store(ticket.id, card, now))
         tx.add(remember_estimate(services.settings.site, ticket, out.estimate.minutes, out.estimate.low,
                                  out.estimate.high, now))
@@ -120,11 +131,21 @@ def _answer(issued: tuple[schemas.TicketOut, bool]) -> Response:
 
 
 def _replay(services: Services, office: Office, ticket_id: str, now: dt.datetime) -> schemas.TicketOut:
+    """The answer to a replay, from the office when the visit is live there, else from the database
+    (e.g. a visit of an earlier day): never assumes the ticket is in memory."""
     ticket = office.tickets.get(ticket_id)
-    if ticket is None:
-        found = services.store.tickets_where("id = ?", (ticket_id,))
-        ticket = found[0]
-    return present.ticket_out(office, ticket, now, services.settings.public_url)
+    if ticket is not None:
+        return present.ticket_out(office, ticket, now, services.settings.public_url)
+    found = services.store.tickets_where("id = ?", (ticket_id,))
+    if not found:
+        raise not_found("ticket_not_found", ticket=ticket_id)
+    stored = found[0]
+    return schemas.TicketOut(
+        id=stored.id, number=stored.number, display_number=stored.display_number, band=stored.band,
+        status=stored.status.value, language=stored.language, position=0,
+        estimate=schemas.Estimate(minutes=0, low=0, high=0), plan=present.plan(office.catalog, stored, stored.language),
+        status_url=present.status_url(services.settings.public_url, stored), issued_at=stored.issued_at,
+    )
 
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Same key, same ticket")]
@@ -132,15 +153,15 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 
 @router.post("/tickets", status_code=201, response_model=schemas.TicketOut,
              responses={200: {"description": "A replay of an earlier request with the same Idempotency-Key"}})
-async def create_ticket(body: schemas.TicketIn, services: ServicesDep, _: Kiosk,
+async def create_ticket(body: schemas.TicketIn, services: ServicesDep, caller: Kiosk,
                         idempotency_key: IdempotencyKey = None) -> Response:
     """Issue one ticket for the whole visit. Committed to disk before this answer is sent."""
-    command = _prepare(services, body, idempotency_key, manual=False)
+    command = _prepare(services, body, idempotency_key, manual=False, caller=caller.name)
     return _answer(await services.execute_async(command))
 
 
 @router.post("/tickets/manual", status_code=201, response_model=schemas.TicketOut, tags=["guide"])
-def create_manual_ticket(body: schemas.TicketIn, services: ServicesDep, _: Guide,
+def create_manual_ticket(body: schemas.TicketIn, services: ServicesDep, caller: Guide,
                                idempotency_key: IdempotencyKey = None) -> Response:
     """A ticket issued by hand by the floor guide (same rules as the kiosk's)."""
-    return _answer(services.execute(_prepare(services, body, idempotency_key, manual=True)))
+    return _answer(services.execute(_prepare(services, body, idempotency_key, manual=True, caller=caller.name)))

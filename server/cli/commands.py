@@ -86,7 +86,7 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     services.start_day_keeper()
     if publisher is not None:
-        publisher.start(services)  # connects in the background; requests never wait for the broker
+        publisher.start(services.state, services.clock.now)  # connects in the background; requests never wait for the broker
     calm_garbage_collector()
     try:
         uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",

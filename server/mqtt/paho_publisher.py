@@ -10,8 +10,9 @@
   newest (at most one publish per ``state_interval_s``, refreshed every ``refresh_interval_s`` because
   estimates move with time).
 
-``changed()`` runs under the office lock after a commit: it only turns the commit into small payloads
-and hands them to the outbox, so an API request never waits for the network.
+``changed()`` runs on the writer thread after a commit: it only turns the commit (events, each with
+the seq of its own log row, and calls) into small payloads and hands them to the outbox, so an API
+request never waits for the network. The state is read through the callable given to ``start()``.
 
 Lifecycle (Home Assistant's mqtt client is the model): a retained last will ``online: false`` on
 ``devices/server/status``; after every connect a retained birth ``online: true`` and the full retained
@@ -28,7 +29,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from madoguchi.common.protocol import (
     SERVER_DEVICE,
-    CallPayload,
     DeviceStatusPayload,
     EventPayload,
     calls_topic,
@@ -51,8 +51,7 @@ if TYPE_CHECKING:
     from madoguchi.server.composition import Settings
     from madoguchi.server.config.schema import BrokerConfig
     from madoguchi.server.core.events import Event
-    from madoguchi.server.core.office import Changes
-    from madoguchi.server.service.container import Services
+    from madoguchi.server.mqtt.port import Commit, StateReader
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +105,12 @@ def event_payload(site: str, seq: int, event: Event) -> EventPayload:
                         procedure=event.procedure, counter=event.counter_id)
 
 
-def commit_messages(site: str, last_seq: int, events: Sequence[Event], calls: Iterable[CallPayload]) -> list[Outgoing]:
-    """Calls and events of one commit, in event-log order (a call before the event row of the same seq)."""
-    first_seq = last_seq - len(events) + 1
-    keyed = [(call.seq, 0, Outgoing(calls_topic(site), call.model_dump_json())) for call in calls]
-    keyed += [(first_seq + i, 1, Outgoing(events_topic(site), event_payload(site, first_seq + i, e).model_dump_json()))
-              for i, e in enumerate(events)]
+def commit_messages(site: str, commit: Commit) -> list[Outgoing]:
+    """Calls and events of one commit, in event-log order (a call before the event row of the same seq);
+    every event carries the seq of its own log row."""
+    keyed = [(call.seq, 0, Outgoing(calls_topic(site), call.model_dump_json())) for call in commit.calls]
+    keyed += [(s.seq, 1, Outgoing(events_topic(site), event_payload(site, s.seq, s.event).model_dump_json()))
+              for s in commit.events]
     return [message for _, _, message in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
@@ -135,7 +134,8 @@ class MqttPublisher:
         self._gave_up = False  # the broker refused our credentials
         self._reported_unreachable = False
         self._last_state_at = -math.inf  # time.monotonic() of the last state publish
-        self._services: Services | None = None
+        self._read_state: StateReader | None = None
+        self._now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         self._worker: threading.Thread | None = None
         self._reported_denial = False
         self.connections = 0
@@ -145,15 +145,14 @@ class MqttPublisher:
 
     # --- the Publisher port -------------------------------------------------------------------------
 
-    def changed(self, services: Services, changes: Changes, calls: list[CallPayload]) -> None:
-        """Under the office lock: queue the commit's messages and wake the worker; never blocks on I/O."""
+    def changed(self, commit: Commit) -> None:
+        """On the writer thread: queue the commit's messages and wake the worker; never blocks on I/O."""
         if self._gave_up:
             return
-        messages = commit_messages(self.site, services.seq, changes.events, calls)
+        messages = commit_messages(self.site, commit)
         with self._cond:
             if self._closing:
                 return
-            self._services = services
             for message in messages:
                 if message.topic == self._calls_topic:
                     self._calls.append(message)
@@ -182,9 +181,14 @@ class MqttPublisher:
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
-    def start(self, services: Services) -> None:
-        """Connect in the background and keep the site's retained state current from now on."""
-        self._services = services
+    def start(self, read_state: StateReader, now: Callable[[], dt.datetime] | None = None) -> None:
+        """Connect in the background and keep the site's retained state current from now on.
+
+        ``read_state`` gives the state of committed changes (``Services.state``); ``now`` the site clock
+        for the server's status messages."""
+        self._read_state = read_state
+        if now is not None:
+            self._now = now
         self._worker = threading.Thread(target=self._run, name=f"madoguchi-mqtt-{self.site}", daemon=True)
         self._worker.start()
         self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s)
@@ -334,10 +338,9 @@ class MqttPublisher:
         return max(0.0, self._last_state_at + wait - time.monotonic())
 
     def _state_payload(self) -> str | None:
-        services = self._services
-        if services is None:
+        if self._read_state is None:
             return None
-        return services.state().model_dump_json()  # takes the office lock briefly, like GET /state
+        return self._read_state().model_dump_json()  # takes the office lock briefly, like GET /state
 
     # --- helpers ------------------------------------------------------------------------------------
 
@@ -360,7 +363,7 @@ class MqttPublisher:
 
     def _status(self, *, online: bool) -> str:
         """The server's status; for the last will, ``at`` is when the session began (the end is unknown)."""
-        now = self._services.clock.now() if self._services is not None else dt.datetime.now(dt.UTC)
+        now = self._now()
         return DeviceStatusPayload(device=SERVER_DEVICE, online=online, at=now).model_dump_json()
 
 

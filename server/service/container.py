@@ -3,6 +3,11 @@
 Every command is applied to the office under one lock
 (the server is the single writer) and answered only once its changes, and everything applied before
 them, are committed with fsync (service/writer.py batches the commits).
+
+A refusal (a ``DomainError``: invalid request, conflict, a reused idempotency key…) is decided before
+the command changes anything and is never taken for a failure: nothing is reloaded. Only a failed
+write, or a command that breaks unexpectedly, reloads the office from the database, and only after
+the writer has finished everything queued before (STYLE §18).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from madoguchi.common.protocol import StatePayload
 from madoguchi.server.core.errors import DomainError
 from madoguchi.server.core.office import Changes, Office
 from madoguchi.server.core.snapshot import snapshot
-from madoguchi.server.mqtt.port import Publisher
+from madoguchi.server.mqtt.port import Commit, Publisher, SequencedEvent
 from madoguchi.server.service.clock import Clock
 from madoguchi.server.service.presenters import state_payload
 from madoguchi.server.service.recent_calls import CallLog
@@ -60,7 +65,8 @@ class Services:
     seq: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
     pending_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """Idempotency keys of tickets applied but not yet committed: key -> (ticket id, request digest)."""
+    """Idempotency keys (scoped per device) of tickets applied but not yet committed:
+    key -> (ticket id, request digest)."""
     _writer: Writer | None = None
     _last: Future[None] | None = None
     _generation: int = 0
@@ -84,13 +90,12 @@ class Services:
                 self.office.roll_day(now)
                 result = command(self.office, now, tx)
             except DomainError:
-                self._queue(self.office.take_changes(), None)  # a day roll may have happened
+                # a refusal, decided before the command changed anything (a day roll may have happened)
+                self._queue(self.office.take_changes(), None)
                 raise
             except BaseException:
-                # the office may be half changed: what is still queued of it is given up, and the
-                # office comes back from the database as it was last committed
-                assert self._writer is not None
-                self._writer.poison(self._generation)
+                # a bug, not a refusal: the office may be half changed. Everything queued before this
+                # command is sound and is still written; then the office comes back from the database.
                 self._reload()
                 raise
             return result, self._queue(self.office.take_changes(), tx) or self._last
@@ -147,17 +152,20 @@ class Services:
 
     def _committed(self, batch: list[Pending], last_seq: int) -> None:
         """Writer thread, after a successful write (without the office lock): sequence numbers, calls,
-        listeners. Each call is handed to the publisher before it joins the recent calls that
+        listeners. A batch's events are consecutive rows of the log, so each event gets the seq of its
+        own row. Each call is handed to the publisher before it joins the recent calls that
         ``state()`` lists, so a display never sees a call in a state before the call itself."""
-        self.seq = last_seq
-        end = last_seq - sum(len(p.rows.events) for p in batch)
+        seq = last_seq - sum(len(p.rows.events) for p in batch)
         for pending in batch:
-            end += len(pending.rows.events)
-            new_calls = self.calls.payloads(self.office, pending.changes.events, end)
-            self.publisher.changed(self, pending.changes, new_calls)
+            events = tuple(SequencedEvent(seq + i, event) for i, event in enumerate(pending.changes.events, 1))
+            seq += len(events)
+            new_calls = self.calls.payloads(self.office, events)
+            self.seq = seq
+            self.publisher.changed(Commit(events, tuple(new_calls)))
             self.calls.remember(new_calls)
             if pending.rows.idempotency_key:
                 self.pending_keys.pop(pending.rows.idempotency_key, None)
+        self.seq = last_seq
 
     def state(self) -> StatePayload:
         """What displays see (the MQTT state payload and GET /state).
@@ -170,7 +178,13 @@ class Services:
             return state_payload(snapshot(self.office, now), self.seq, self.calls.recent())
 
     def _reload(self) -> None:
+        """Under the lock: wait until the writer has written (or failed) all that is queued, then read
+        the office back as a new generation. Without the wait, a batch being written meanwhile would be
+        on disk, and answered, but missing from the office read back."""
+        assert self._writer is not None
+        self._writer.drain()
         self._generation += 1
+        self._last = None  # a lost commit is not something later no-change commands wait for
         self.pending_keys.clear()
         self.office = self.new_office()
         self.store.restore(self.office)
@@ -182,6 +196,7 @@ class Services:
             while not self._stopping.wait(interval_s):
                 try:
                     self.execute(lambda office, now, tx: None)
+                    self.vault.keys.rotate(self.clock.now().date())  # a new card key each day
                 except Exception as exc:
                     log.error("day keeper: %s", type(exc).__name__)
         self._keeper = threading.Thread(target=keep, name="madoguchi-day-keeper", daemon=True)

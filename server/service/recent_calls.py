@@ -8,8 +8,9 @@ from collections import deque
 from collections.abc import Sequence
 
 from madoguchi.common.protocol import CallPayload
-from madoguchi.server.core.events import Event, EventKind
+from madoguchi.server.core.events import EventKind
 from madoguchi.server.core.office import Office
+from madoguchi.server.mqtt.port import SequencedEvent
 from madoguchi.server.storage.office_store import OfficeStore
 
 RECENT_CALLS = 8
@@ -26,14 +27,13 @@ class CallLog:
         with self._lock:
             return list(self._recent)
 
-    def payloads(self, office: Office, events: Sequence[Event], last_seq: int) -> list[CallPayload]:
-        """The calls among freshly committed ``events``, whose last has sequence number ``last_seq``."""
-        first_seq = last_seq - len(events) + 1
+    def payloads(self, office: Office, events: Sequence[SequencedEvent]) -> list[CallPayload]:
+        """The calls among freshly committed ``events``, each with the seq of its own log row."""
         return [
-            self._payload(office, first_seq + offset, event.at, event.number, event.band or "", event.counter_id,
-                          event.kind is EventKind.RECALLED)
-            for offset, event in enumerate(events)
-            if event.kind in CALL_KINDS and event.counter_id is not None and event.number is not None
+            self._payload(office, s.seq, s.event.at, s.event.number, s.event.band or "", s.event.counter_id,
+                          s.event.kind is EventKind.RECALLED)
+            for s in events
+            if s.event.kind in CALL_KINDS and s.event.counter_id is not None and s.event.number is not None
         ]
 
     def remember(self, calls: Sequence[CallPayload]) -> None:

@@ -54,6 +54,14 @@ class Rows:
     def empty(self) -> bool:
         return not (self.tickets or self.counters or self.band_days or self.events or self.side_writes)
 
+    @property
+    def erases_card_data(self) -> bool:
+        return bool(self.closed_with_card)
+
+    @classmethod
+    def nothing(cls) -> Rows:
+        return cls([], [], [], [], [], [], [])
+
 
 TICKET_UPSERT = (
     "INSERT INTO tickets (id, token, site, service_day, band, number, display_number, language, life_event,"

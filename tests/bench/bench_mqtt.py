@@ -15,6 +15,7 @@ from pathlib import Path
 
 from madoguchi.common.protocol import CallPayload, calls_topic, state_topic
 from madoguchi.server.mqtt.paho_publisher import MqttPublisher, MqttSettings
+from madoguchi.server.mqtt.port import Commit
 from tests.api.conftest import make_api
 from tests.live import wait_until
 from tests.mqtt.broker import SERVER_USER, SITE, Mosquitto, Recorder, start_site_broker
@@ -30,11 +31,11 @@ class TimedPublisher(MqttPublisher):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.handed_over: dict[int, float] = {}
 
-    def changed(self, services, changes, calls) -> None:  # type: ignore[no-untyped-def]
+    def changed(self, commit: Commit) -> None:
         now = time.perf_counter()
-        for call in calls:
+        for call in commit.calls:
             self.handed_over[call.seq] = now
-        super().changed(services, changes, calls)
+        super().changed(commit)
 
 
 class TimedDisplay(Recorder):
@@ -70,7 +71,7 @@ def _measure(directory: Path, broker: Mosquitto | None, displays: int) -> dict[s
     screens: list[TimedDisplay] = []
     try:
         if publisher is not None and broker is not None:
-            publisher.start(api.services)
+            publisher.start(api.services.state, api.services.clock.now)
             wait_until(lambda: publisher.connected, 10, "the server's connection")
         for i in range(displays):
             account = broker.rendered.account(f"display-{1 + i % 2}")

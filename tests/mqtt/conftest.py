@@ -53,7 +53,7 @@ class Site:
 def site(tmp_path, broker) -> Iterator[Site]:
     publisher = MqttPublisher(SITE, server_settings(broker))
     api = make_api(tmp_path / "data", publisher=publisher)
-    publisher.start(api.services)
+    publisher.start(api.services.state, api.services.clock.now)
     wait_until(lambda: publisher.connected, 10, "the server's MQTT connection")
     made = Site(api, publisher, broker)
     with api.client:

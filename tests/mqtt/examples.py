@@ -10,10 +10,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from madoguchi.common.protocol import CallPayload, DeviceStatusPayload, calls_topic, events_topic
-from madoguchi.server.core.office import Changes
+from madoguchi.common.protocol import DeviceStatusPayload, calls_topic, events_topic
 from madoguchi.server.mqtt.paho_publisher import Outgoing, commit_messages
-from madoguchi.server.service.container import Services
+from madoguchi.server.mqtt.port import Commit
 from tests.api.conftest import make_api
 
 SITE = "chuo"
@@ -25,8 +24,8 @@ class CapturingPublisher:
     def __init__(self) -> None:
         self.messages: list[Outgoing] = []
 
-    def changed(self, services: Services, changes: Changes, calls: list[CallPayload]) -> None:
-        self.messages += commit_messages(services.site.config.id, services.seq, changes.events, calls)
+    def changed(self, commit: Commit) -> None:
+        self.messages += commit_messages(SITE, commit)
 
     def close(self) -> None:
         return None

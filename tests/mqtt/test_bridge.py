@@ -35,7 +35,7 @@ def test_the_city_broker_receives_each_sites_state_and_events_through_the_bridge
         city.connect("madoguchi/#")
         publisher = MqttPublisher(SITE, server_settings(site_broker))
         api = make_api(tmp_path / "data", publisher=publisher)
-        publisher.start(api.services)
+        publisher.start(api.services.state, api.services.clock.now)
         issue(api)
         call_next(api, "c1")
         seq = api.services.seq
