@@ -1,6 +1,9 @@
 """Reports from the log: per-visit rows (CSV with BOM, XLSX) and the KPIs the city reports.
 
 Exports hold times, procedures and outcomes only (DESIGN §8): no card data, no comments, no tokens.
+They are made for a manager who opens them in Excel: column headers in Japanese (English on
+request, from the ``export`` message catalog), the names of bands, life events and procedures next
+to their ids, and times in the site's local time (real date-time cells in the XLSX).
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ import io
 import json
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from madoguchi.common.i18n import message
+from madoguchi.server.core.catalog import Band, Catalog, Label, text_in
 from madoguchi.server.core.errors import invalid
 from madoguchi.server.core.measures import accuracy, quantile
 from madoguchi.server.storage import report_queries
@@ -23,7 +29,37 @@ VISIT_COLUMNS = (
     "manual", "issued_at", "first_called_at", "finished_at", "wait_min", "stay_min", "outcome", "steps_done",
     "steps_pending", "steps_referred", "satisfaction",
 )
+# what an export holds: the visit columns with the names of their ids beside them
+EXPORT_COLUMNS = tuple(c for column in VISIT_COLUMNS for c in (
+    (column, f"{column}_name") if column in ("band", "life_event") else
+    (column, "procedure_names") if column == "procedures" else (column,)))
+TIME_COLUMNS = ("issued_at", "first_called_at", "finished_at")
+EXPORT_LANGUAGES = ("ja", "en")
+NAME_SEPARATORS = {"ja": "、", "en": "; "}
+EXCEL_TIME = "yyyy-mm-dd hh:mm:ss"
+EXCEL_DATE = "yyyy-mm-dd"
 MAX_RANGE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Names:
+    """Labels of the ids an export holds, from the site's catalog."""
+
+    bands: Mapping[str, Label] = field(default_factory=dict)
+    life_events: Mapping[str, Label] = field(default_factory=dict)
+    procedures: Mapping[str, Label] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, catalog: Catalog, bands: Mapping[str, Band]) -> Names:
+        return cls({b.id: b.label for b in bands.values()},
+                   {e.id: e.label for e in catalog.life_events.values()},
+                   {p.id: p.label for p in catalog.procedures.values()})
+
+    @staticmethod
+    def name(labels: Mapping[str, Label], key: str, language: str) -> str:
+        """The label of ``key`` in ``language``; the id itself when the catalog no longer has it."""
+        label = labels.get(key)
+        return text_in(label, language) if label else key
 
 
 def date_range(start: str | dt.date | None, end: str | dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -66,24 +102,69 @@ def visits(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date) -
     return rows
 
 
-def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
-    """UTF-8 with BOM, so Excel opens the Japanese columns correctly."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=VISIT_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+def headers(language: str = "ja") -> list[str]:
+    """The column headers of an export in ``language`` (ja or en)."""
+    return [message("export", column, language) for column in EXPORT_COLUMNS]
+
+
+def export_rows(rows: Iterable[dict[str, Any]], names: Names | None = None,
+                language: str = "ja") -> list[dict[str, Any]]:
+    """Visit rows with the names beside the ids, and times as local date-times (no offset)."""
+    names = names or Names()
+    separator = NAME_SEPARATORS.get(language, "; ")
+    out = []
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        procedures = [p for p in row["procedures"].split(";") if p]
+        out.append({
+            **row,
+            "band_name": names.name(names.bands, row["band"], language),
+            "life_event_name": names.name(names.life_events, row["life_event"], language) if row["life_event"] else "",
+            "procedure_names": separator.join(names.name(names.procedures, p, language) for p in procedures),
+            "service_date": dt.date.fromisoformat(row["service_date"]),
+            **{c: _local(row[c]) for c in TIME_COLUMNS},
+        })
+    return out
+
+
+def _local(stamp: str | None) -> dt.datetime | None:
+    """The site's wall-clock time of a stored ISO timestamp (Excel has no time zones)."""
+    return dt.datetime.fromisoformat(stamp).replace(tzinfo=None, microsecond=0) if stamp else None
+
+
+def to_csv(rows: Iterable[dict[str, Any]], names: Names | None = None, language: str = "ja") -> bytes:
+    """UTF-8 with BOM, so Excel opens the Japanese columns correctly; times as 2026-12-07 09:30:00."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers(language))
+    for row in export_rows(rows, names, language):
+        writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
+def to_xlsx(rows: Iterable[dict[str, Any]], names: Names | None = None, language: str = "ja") -> bytes:
+    """One sheet ``visits``: a header row, then one row per visit with real date and date-time cells."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("visits")
-    sheet.append(list(VISIT_COLUMNS))
-    for row in rows:
-        sheet.append([row[c] for c in VISIT_COLUMNS])
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(EXPORT_COLUMNS, start=1):
+        wide = column in TIME_COLUMNS or column.endswith("_name") or column == "procedure_names"
+        sheet.column_dimensions[get_column_letter(index)].width = 20 if wide else 12
+    sheet.append(headers(language))
+    for row in export_rows(rows, names, language):
+        cells: list[object] = []
+        for column in EXPORT_COLUMNS:
+            value = row[column]
+            if isinstance(value, dt.date):
+                cell = WriteOnlyCell(sheet, value)
+                cell.number_format = EXCEL_TIME if isinstance(value, dt.datetime) else EXCEL_DATE
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from madoguchi.server.api import admin, auth, counters, guide, kiosk, ops, problems, public, reports
+from madoguchi.server.api.limits import BodySizeLimit
 from madoguchi.server.service.container import Services
 
 API = "/api/v1"
@@ -33,6 +34,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.metrics = ops.Metrics()
     app.state.metrics.install(app)
     problems.install(app)
+    app.add_middleware(BodySizeLimit)  # outermost: before metrics, routing and authentication
     for prefix, router in ROUTERS:
         app.include_router(router, prefix=prefix)
 

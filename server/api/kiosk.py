@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
+from fastapi.exceptions import RequestValidationError
 
 from madoguchi.server.api import present, schemas
 from madoguchi.server.api.problems import ApiError
@@ -60,8 +61,8 @@ def catalog(services: ServicesDep, _: Anyone) -> dict[str, Any]:
 def guidance(body: schemas.GuidanceIn, services: ServicesDep, _: Kiosk) -> schemas.GuidanceOut:
     """The plan a life event and answers give, without issuing anything."""
     def query(office: Office, now: dt.datetime) -> schemas.GuidanceOut:
-        band, procedures = issuing.plan(office.catalog, office.bands,
-                                        IssueRequest(life_event=body.life_event, answers=body.answers), now.date())
+        request = IssueRequest(life_event=body.life_event, answers=body.answers.raw())
+        band, procedures = issuing.plan(office.catalog, office.bands, request, now.date())
         return schemas.GuidanceOut(plan=present.steps(office.catalog, ((p, "todo") for p in procedures), body.language),
                                    band=band.id)
     return services.read(query)
@@ -92,11 +93,15 @@ def _prepare(services: Services, body: schemas.TicketIn, key: str | None, manual
         raise invalid("answer_not_an_option", question="language", options=services.site.catalog_config.languages)
     if key is not None and not IDEMPOTENCY_KEY.match(key):
         raise ApiError(422, "idempotency_key_invalid")
+    today = services.clock.now().date()
+    if body.card is not None and body.card.birth_date > today:  # the range's end moves with the day
+        raise RequestValidationError([{"type": "less_than_equal", "loc": ("body", "card", "birth_date"),
+                                       "msg": "birth date after today", "ctx": {"le": today.isoformat()}}])
     scoped = scoped_key(caller, key) if key is not None else None
     card = body.card.model_dump(mode="json") if body.card is not None else None
     request = IssueRequest(
         life_event=body.life_event, procedures=tuple(body.procedures) if body.procedures is not None else None,
-        answers=body.answers, language=body.language, priority=frozenset(body.priority),
+        answers=body.answers.raw(), language=body.language, priority=frozenset(body.priority),
         has_card=body.card is not None, manual=manual,
     )
 

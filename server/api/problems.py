@@ -7,14 +7,18 @@ Japanese by default), ``messages`` both. Bad input is always a 4xx with a messag
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from madoguchi.common.i18n import message
+from madoguchi.common.i18n import catalog, message
+from madoguchi.server.api import validation
+from madoguchi.server.core.catalog import Label, text_in
 from madoguchi.server.core.errors import DomainError, ErrorKind
+from madoguchi.server.core.office import Office
 from madoguchi.server.service.container import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -25,7 +29,13 @@ STATUS_BY_KIND = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.UNAVAILABLE: 409,  # refused in the present state (hours, full band): not a server failure
 }
-CODE_BY_STATUS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+CODE_BY_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                  405: "method_not_allowed", 413: "body_too_large"}
+ERROR_LANGUAGES = ("ja", "en")
+MAX_QUOTED = 40  # characters of a value the client sent that an error may repeat
+MAX_LISTED = 50
+LIST_SEPARATORS = {"ja": "、", "en": ", "}
+LIST_MORE = {"ja": " ほか{n}件", "en": " and {n} more"}
 
 
 class ApiError(Exception):
@@ -36,9 +46,9 @@ class ApiError(Exception):
         self.status, self.code, self.params, self.headers = status, code, params, headers or {}
 
 
-def preferred_language(request: Request) -> str:
-    header = request.headers.get("accept-language", "")
-    for part in header.split(","):
+def language_of(accept_language: str) -> str:
+    """Japanese or English for error messages, from an Accept-Language header (Japanese by default)."""
+    for part in accept_language.split(","):
         tag = part.split(";")[0].strip().lower()
         if tag.startswith("en"):
             return "en"
@@ -47,26 +57,105 @@ def preferred_language(request: Request) -> str:
     return "ja"
 
 
+def preferred_language(request: Request) -> str:
+    return language_of(request.headers.get("accept-language", ""))
+
+
+def messages_for(code: str, params: Mapping[str, object] | None = None,
+                 names: Names | None = None) -> dict[str, str]:
+    """The message of ``code`` in Japanese and English; ``names`` turns ids into what people call them."""
+    return {lang: _clean(message("errors", code, lang, **_rendered(params or {}, lang, names)))
+            for lang in ERROR_LANGUAGES}
+
+
+def problem_body(http_status: int, code: str, language: str, messages: Mapping[str, str],
+                 **extra: object) -> dict[str, object]:
+    """The problem+json document (``title`` English, ``detail`` in ``language``, ``messages`` both)."""
+    return {"type": f"/problems/{code}", "title": messages["en"], "status": http_status,
+            "detail": messages[language], "code": code, "messages": dict(messages), **extra}
+
+
 def problem(request: Request, http_status: int, code: str, headers: dict[str, str] | None = None,
-            params: dict[str, object] | None = None) -> JSONResponse:
-    messages = {lang: message("errors", code, lang, **(params or {})) for lang in ("ja", "en")}
-    body = {
-        "type": f"/problems/{code}",
-        "title": messages["en"],
-        "status": http_status,
-        "detail": messages[preferred_language(request)],
-        "code": code,
-        "messages": messages,
-    }
+            params: Mapping[str, object] | None = None, messages: Mapping[str, str] | None = None,
+            **extra: object) -> JSONResponse:
+    services = getattr(request.app.state, "services", None)
+    names = Names(services.office) if services is not None else None
+    body = problem_body(http_status, code, preferred_language(request),
+                        messages or messages_for(code, params, names), **extra)
     return JSONResponse(body, status_code=http_status, media_type="application/problem+json", headers=headers)
 
 
-def _field_list(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header"))
-        parts.append(f"{where or 'body'} ({error.get('msg', 'invalid')})")
-    return "; ".join(parts)
+class Names:
+    """Counters, procedures, life events and bands as residents and staff know them (「12番窓口」)."""
+
+    def __init__(self, office: Office) -> None:
+        self.office = office
+
+    def name(self, kind: str, value: str, language: str) -> str:
+        office = self.office
+        found: Label | None = None
+        if kind == "counter":
+            counter = office.counters.get(value)
+            found = counter.label if counter else None
+        elif kind in ("procedure", "skill"):
+            procedure = office.catalog.procedures.get(value)
+            band = office.bands.get(value)
+            found = procedure.label if procedure else band.label if band else None
+        elif kind == "life_event":
+            event = office.catalog.life_events.get(value)
+            found = event.label if event else None
+        elif kind == "band":
+            band = office.bands.get(value)
+            found = band.label if band else None
+        if found is None:
+            return _short(value)
+        return text_in(found, language)
+
+    def listing(self, kind: str, value: str, language: str) -> str:
+        """An id with its name, for lists of what may be chosen: 「tennyu（転入）」."""
+        label = self.name(kind, value, language)
+        if label == value:
+            return _short(value)
+        return f"{value}（{label}）" if language == "ja" else f"{value} ({label})"
+
+
+# parameter name → (kind of id, named alone or listed with its id)
+NAMED = {"counter": ("counter", False), "procedure": ("procedure", False), "life_event": ("life_event", False),
+         "band": ("band", False), "bands": ("band", False), "skills": ("skill", False),
+         "life_events": ("life_event", True), "procedures": ("procedure", True),
+         "state": ("state", False), "status": ("state", False), "expected": ("state", False)}
+
+
+def _rendered(params: Mapping[str, object], language: str, names: Names | None) -> dict[str, object]:
+    """Parameters as text: ids named, lists joined, long values cut (a 5 MB id is not echoed)."""
+    out: dict[str, object] = {}
+    for key, value in params.items():
+        kind, listed = NAMED.get(key, ("", False))
+        if not isinstance(value, list | tuple | set | frozenset):
+            out[key] = _text(value, kind, listed, language, names)
+            continue
+        items = list(value)
+        joined = LIST_SEPARATORS[language].join(_text(i, kind, listed, language, names) for i in items[:MAX_LISTED])
+        more = len(items) - MAX_LISTED
+        out[key] = joined + (LIST_MORE[language].format(n=more) if more > 0 else "")
+    return out
+
+
+def _text(value: object, kind: str, listed: bool, language: str, names: Names | None) -> str:
+    if kind == "state" and ("errors", f"state.{value}") in catalog("ja"):
+        return message("errors", f"state.{value}", language)
+    if names is None or not kind:
+        return _short(str(value))
+    return names.listing(kind, str(value), language) if listed else names.name(kind, str(value), language)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + "…"
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates a client sent must not break the answer (JSON is UTF-8)."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def install(app: FastAPI) -> None:
@@ -80,12 +169,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem(request, 422, "invalid_request", params={"fields": _field_list(exc)})
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem(request, 422, "invalid_json")
+        messages = {lang: _clean(message("errors", "invalid_request", lang, fields=validation.sentences(errors, lang)))
+                    for lang in ERROR_LANGUAGES}
+        return problem(request, 422, "invalid_request", messages=messages, errors=validation.summary(errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = CODE_BY_STATUS.get(exc.status_code, "invalid_request")
-        return problem(request, exc.status_code, code, params={"fields": str(exc.detail)})
+        code = CODE_BY_STATUS.get(exc.status_code, "bad_request")
+        return problem(request, exc.status_code, code)
 
     @app.exception_handler(StorageUnavailable)
     async def storage_error(request: Request, exc: StorageUnavailable) -> JSONResponse:

@@ -22,9 +22,11 @@ from madoguchi.server.core.errors import conflict, not_found
 from madoguchi.server.core.office import Office
 from madoguchi.server.core.ticket import Ticket
 from madoguchi.server.service.container import Services
+from madoguchi.server.web.phrases import phrase_breaks
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "web" / "templates"))
+templates.env.filters["phrases"] = phrase_breaks  # 禁則: <wbr> between Japanese phrases (server/web/phrases.py)
 REFRESH_S = 15
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -18,6 +18,7 @@ from madoguchi.server.storage.database import connect_read_only
 router = APIRouter(prefix="/reports", tags=["manager"])
 DateParam = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD (default today)")]
 ToParam = Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (default: from)")]
+LangParam = Annotated[Literal["ja", "en"], Query(description="Language of the column headers and names")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -39,6 +40,11 @@ def _rows(services: Services, start: str | None, end: str | None) -> tuple[list[
     return rows, f"madoguchi-{services.settings.site}-{first}-{last}"
 
 
+def _names(services: Services) -> reports.Names:
+    office = services.office  # labels are fixed at start-up: read without the office's lock
+    return reports.Names.of(office.catalog, office.bands)
+
+
 @router.get("/kpi")
 def kpi(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None) -> dict[str, Any]:
     """Waits per band, stay time per life event, handling time per procedure, no-shows, satisfaction."""
@@ -49,15 +55,18 @@ def kpi(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam
 
 
 @router.get("/visits.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def visits_csv(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None) -> Response:
-    """One row per visit, UTF-8 with BOM (opens in Excel)."""
+def visits_csv(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None,
+               lang: LangParam = "ja") -> Response:
+    """One row per visit, UTF-8 with BOM (opens in Excel); headers and names in Japanese unless ``lang=en``."""
     rows, name = _rows(services, start, end)
-    return Response(reports.to_csv(rows), media_type="text/csv; charset=utf-8",
+    return Response(reports.to_csv(rows, _names(services), lang), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
 @router.get("/visits.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def visits_xlsx(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None) -> Response:
+def visits_xlsx(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None,
+                lang: LangParam = "ja") -> Response:
+    """The same rows as a workbook, times as date-time cells (the site's local time)."""
     rows, name = _rows(services, start, end)
-    return Response(reports.to_xlsx(rows), media_type=XLSX,
+    return Response(reports.to_xlsx(rows, _names(services), lang), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})

@@ -1,14 +1,37 @@
-"""Request and response models of the REST API (DESIGN §5). Field names are the contract."""
+"""Request and response models of the REST API (DESIGN §5). Field names are the contract.
+
+Every request field is typed and bounded (lengths, list sizes, ranges): bad input is a 422 that
+names the field, never a 500, and no request can make the server do unbounded work.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from madoguchi.server.core.counter import CounterState
+from madoguchi.server.core.guidance import MAX_AGE, MAX_MEMBERS, Relation
 from madoguchi.server.core.ticket import Outcome, Priority
+
+MAX_PROCEDURES = 20
+MAX_ANSWERS = 40
+MAX_SKILLS = 50
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+# Ids of catalog entries (life events, procedures, questions, options, counters, tickets). The
+# constraint also makes pydantic check the text is real Unicode: a lone surrogate is a 422.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Language = Annotated[str, StringConstraints(min_length=2, max_length=16)]
 
 
 class In(BaseModel):
@@ -20,8 +43,8 @@ class CardIn(In):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     address: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    birth_date: dt.date
-    sex: Literal["1", "2", "9"]
+    birth_date: dt.date = Field(ge=EARLIEST_BIRTH_DATE, description="From 1900-01-01 to today")
+    sex: Literal["1", "2", "9"] = Field(description="1 male, 2 female, 9 not applicable (as on the card)")
 
     def __repr__(self) -> str:  # keep personal data out of tracebacks and debug logs
         return "CardIn(<redacted>)"
@@ -29,19 +52,74 @@ class CardIn(In):
     __str__ = __repr__
 
 
+class Member(In):
+    """One member of the household."""
+
+    age: int = Field(ge=0, le=MAX_AGE)
+    relation: Relation = Relation.OTHER
+
+
+def _answer_value(value: object) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and 1 <= len(value) <= 64:
+        if not _encodable(value):
+            raise PydanticCustomError("string_unicode", "not valid text")
+        return value
+    raise PydanticCustomError("answer_value", "true, false or an option id")
+
+
+AnswerValue = Annotated[bool | str, PlainValidator(_answer_value, json_schema_input_type=bool | Id)]
+
+
+class Answers(BaseModel):
+    """The household and one answer per question of the life event (bool, or the id of an option)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "household": [{"age": 40, "relation": "self"}, {"age": 8, "relation": "child"},
+                      {"age": 70, "relation": "parent"}],
+        "kokuho": True, "dog": False,
+    }]})
+    __pydantic_extra__: dict[str, AnswerValue] = Field(init=False)  # type: ignore[assignment]
+
+    household: list[Member] = Field(default=[], max_length=MAX_MEMBERS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if len(data) > MAX_ANSWERS:
+                raise PydanticCustomError("too_many_answers", "too many answers", {"max_length": MAX_ANSWERS})
+            for key in data:
+                if not isinstance(key, str) or not 1 <= len(key) <= 64 or not _encodable(key):
+                    raise PydanticCustomError("answer_key", "not a question id")
+        return data
+
+    def raw(self) -> dict[str, object]:
+        """As the core reads them: ``household`` (when given) plus question id → value."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class TicketIn(In):
-    life_event: str | None = None
-    procedures: list[str] | None = None
-    answers: dict[str, Any] = {}
-    language: str = "ja"
-    priority: list[Priority] = []
+    life_event: Id | None = None
+    procedures: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_PROCEDURES)
+    answers: Answers = Answers()
+    language: Language = "ja"
+    priority: list[Priority] = Field(default=[], max_length=len(Priority))
     card: CardIn | None = None
 
-
 class GuidanceIn(In):
-    life_event: str
-    answers: dict[str, Any] = {}
-    language: str = "ja"
+    life_event: Id
+    answers: Answers = Answers()
+    language: Language = "ja"
 
 
 class FinishIn(In):
@@ -49,17 +127,18 @@ class FinishIn(In):
 
 
 class CallIn(In):
-    ticket_id: str
+    ticket_id: Id
     reason: Annotated[str, StringConstraints(max_length=200)]
 
 
 class CounterPatch(In):
     state: CounterState | None = None
-    skills: list[str] | None = None
+    skills: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_SKILLS,
+                                    description="At least one procedure or band id")
 
 
 class PriorityPatch(In):
-    priority: list[Priority]
+    priority: list[Priority] = Field(max_length=len(Priority))
 
 
 class FeedbackIn(In):

@@ -206,11 +206,12 @@ def export(args: argparse.Namespace) -> int:
         with services.lock:
             first, last = reports.date_range(args.date_from, args.date_to, services.clock.now().date())
             rows = reports.visits(services.store.conn, args.site, first, last)
+        names = reports.Names.of(services.office.catalog, services.office.bands)
     except DomainError as exc:
         raise CommandError(f"{exc.params.get('detail', exc.code)}") from None
     finally:
         services.close()
-    data = reports.to_csv(rows) if args.format == "csv" else reports.to_xlsx(rows)
+    data = (reports.to_csv if args.format == "csv" else reports.to_xlsx)(rows, names, args.lang)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(f"{len(rows)} visits from {first} to {last} written to {args.out}", file=sys.stderr)
@@ -299,6 +300,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--from", dest="date_from", help="first service day, YYYY-MM-DD (default: today)")
     p.add_argument("--to", dest="date_to", help="last service day, YYYY-MM-DD (default: --from)")
     p.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="file format")
+    p.add_argument("--lang", choices=["ja", "en"], default="ja", help="language of the column headers and names")
     p.add_argument("--out", type=Path, required=True, help="file to write")
     p.set_defaults(handler=export)
 

@@ -43,7 +43,8 @@ def available(available_from: dt.date | None, day: dt.date) -> bool:
 def life_event_for(catalog: Catalog, life_event_id: str, day: dt.date) -> LifeEvent:
     event = catalog.life_events.get(life_event_id)
     if event is None:
-        raise invalid("unknown_life_event", life_event=life_event_id)
+        offered = [e.id for e in catalog.life_events.values() if available(e.available_from, day)]
+        raise invalid("unknown_life_event", life_event=life_event_id, life_events=offered)
     if not available(event.available_from, day):
         raise invalid("life_event_not_yet_available", life_event=life_event_id,
                       available_from=str(event.available_from))

@@ -53,7 +53,8 @@ def procedure_plan(catalog: Catalog, procedures: tuple[str, ...], day: dt.date) 
     for pid in procedures:
         procedure = catalog.procedures.get(pid)
         if procedure is None:
-            raise invalid("unknown_procedure", procedure=pid)
+            offered = [p.id for p in catalog.procedures.values() if guidance.available(p.available_from, day)]
+            raise invalid("unknown_procedure", procedure=pid, procedures=offered)
         if not guidance.available(procedure.available_from, day):
             raise invalid("procedure_not_yet_available", procedure=pid,
                           available_from=str(procedure.available_from))

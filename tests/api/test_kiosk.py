@@ -59,7 +59,7 @@ def test_bad_bodies_get_a_clear_problem_and_issue_nothing(api):
         ({}, "life_event_xor_procedures"),
         ({"life_event": "moon_landing"}, "unknown_life_event"),
         ({"procedures": ["juminhyo", "sosaihi"]}, "procedures_in_different_bands"),
-        ({"life_event": "tennyu", "answers": {"household": [{"age": 200}]}}, "household_age_invalid"),
+        ({"life_event": "tennyu", "answers": {"household": [{"age": 200}]}}, "invalid_request"),
         ({"life_event": "tennyu", "language": "xx"}, "answer_not_an_option"),
         ({"life_event": "tennyu", "priority": ["vip"]}, "invalid_request"),
         ({"life_event": "tennyu", "card": {"name": "x"}}, "invalid_request"),

@@ -50,10 +50,11 @@ def test_export_and_backup_of_a_day(tmp_path):
     done = madoguchi("export", "--from", day, "--to", day, "--format", "csv", "--out", str(out), *data)
     assert done.returncode == 0 and "2 visits" in done.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
-    assert [r["band"] for r in rows] == ["simple", "okuyami"]
+    assert [r["番号帯ID"] for r in rows] == ["simple", "okuyami"] and rows[0]["手続き"] == "住民票の写し"
     xlsx = tmp_path / "visits.xlsx"
-    assert madoguchi("export", "--format", "xlsx", "--out", str(xlsx), *data).returncode == 0
-    assert openpyxl.load_workbook(xlsx)["visits"].max_row == 3
+    assert madoguchi("export", "--format", "xlsx", "--lang", "en", "--out", str(xlsx), *data).returncode == 0
+    sheet = openpyxl.load_workbook(xlsx)["visits"]
+    assert sheet.max_row == 3 and sheet["A1"].value == "Visit ID"
     bad = madoguchi("export", "--from", "2026-12-31", "--to", "2026-01-01", "--out", str(out), *data)
     assert bad.returncode == 2 and "before" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -15,7 +15,7 @@ from madoguchi.hardware import card_errors as errors
 from madoguchi.hardware import mynumber as mn
 from madoguchi.hardware.cardreader import CardType, list_readers, wait_for_reader_change
 from madoguchi.hardware.virtual_card import VirtualMyNumberCard
-from madoguchi.hardware.virtual_reader import PcscdWithVirtualReader
+from madoguchi.hardware.virtual_reader import PcscdBusyError, PcscdWithVirtualReader
 from tests.hardware.conftest import assert_card_log_is_clean, make_card
 from tests.personal_data import (
     TEST_HOLDER_ADDRESS,
@@ -213,3 +213,24 @@ def test_a_restarted_pcscd_is_seen_again_by_the_same_process(pcscd: PcscdWithVir
         pcscd.start()
     assert pcscd.shared is shared
     assert pcscd.reader_name in list_readers()
+
+
+def test_a_second_start_beside_a_running_pcscd_shares_it_and_finds_its_vpcd_port(pcscd, reader):
+    """What happens beside a system pcscd (Debian's loads vpcd too): it is used as it is, never stopped."""
+    beside = PcscdWithVirtualReader(port=1).start()  # the port it is given must give way to the real one
+    try:
+        assert beside.shared and beside.running and beside.port == pcscd.port
+        card = make_card(beside)
+        card.insert()
+        try:
+            reader.wait_for_card(timeout_s=5)
+            assert reader.card_type() is CardType.MY_NUMBER
+            with pytest.raises(PcscdBusyError, match="already holds a card"):
+                PcscdWithVirtualReader().start()  # a demo's card in the reader: not ours to use
+        finally:
+            card.remove()
+            assert reader.wait_for_removal(timeout_s=5)
+        assert_card_log_is_clean(card)
+    finally:
+        beside.stop()
+    assert pcscd.running and pcscd.reader_name in list_readers(), "stopping a shared pcscd stopped it"
