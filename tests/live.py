@@ -65,6 +65,9 @@ class LiveServer:
                 services.accounts.add_user(f"{role.value}-e2e", role, STAFF_PASSWORD, now)
                 self.tokens[role.value] = services.accounts.open_session(f"{role.value}-e2e", now,
                                                                          dt.timedelta(hours=2))
+            for counter in services.office.counters:  # a counter session acts on its own counter only
+                self.tokens[f"counter@{counter}"] = services.accounts.open_session(
+                    "counter-e2e", now, dt.timedelta(hours=2), counter=counter)
             for kind in DeviceKind:
                 self.tokens[kind.value] = services.accounts.add_device(f"{kind.value}-e2e", kind, now)
         services.close()
@@ -107,5 +110,22 @@ class LiveServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path else ""
 
     def client(self, role: str | None = None) -> httpx.Client:
+        """A client with the role's token; for "counter", signed in at whichever counter a path names."""
+        if role == "counter":
+            return httpx.Client(base_url=self.url, auth=CounterSessions(self.tokens), timeout=10)
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+
+
+class CounterSessions(httpx.Auth):
+    """The session signed in at the counter of the request's path (``/api/v1/counters/{id}/…``)."""
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self.tokens = tokens
+
+    def auth_flow(self, request: httpx.Request):
+        parts = request.url.path.split("/")
+        at = parts[4] if len(parts) > 5 and parts[1:4] == ["api", "v1", "counters"] else None
+        token = self.tokens.get(f"counter@{at}") or self.tokens["counter"]
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from madoguchi.server.api.auth import NO_STORE, guard_of
 from madoguchi.server.api.security import Admin, ServicesDep
-from madoguchi.server.core.errors import not_found
-from madoguchi.server.storage.accounts import DeviceKind, Role
+from madoguchi.server.core.errors import conflict, invalid, not_found
+from madoguchi.server.storage.accounts import DeviceKind, Role, UserExists
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
@@ -22,6 +23,14 @@ class UserIn(BaseModel):
     password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
 
 
+class UserChange(BaseModel):
+    """Either or both; every session of the user ends (they sign in again with the new role or password)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Role | None = None
+    password: Annotated[str, StringConstraints(min_length=8, max_length=200)] | None = None
+
+
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
@@ -32,6 +41,8 @@ class Account(BaseModel):
     name: str
     role: str
     disabled: bool
+    locked: bool = False
+    """Locked after too many wrong passwords, until an admin unlocks it (users only)."""
 
 
 class DeviceToken(BaseModel):
@@ -43,14 +54,44 @@ class DeviceToken(BaseModel):
 @router.get("/users", response_model=list[Account])
 def users(services: ServicesDep, _: Admin) -> list[Account]:
     with services.lock:
-        return [Account(name=u, role=r, disabled=d) for u, r, d in services.accounts.users()]
+        locked = services.accounts.locked_users()
+        return [Account(name=u, role=r, disabled=d, locked=u in locked) for u, r, d in services.accounts.users()]
 
 
-@router.post("/users", status_code=201, response_model=Account)
+@router.post("/users", status_code=201, response_model=Account,
+             responses={409: {"description": "A user of that name exists (change it with PATCH)"}})
 def add_user(body: UserIn, services: ServicesDep, _: Admin) -> Account:
-    with services.lock:
-        services.accounts.add_user(body.username, body.role, body.password, services.clock.now())
+    """A new staff user; an existing name is refused (409): changing a user is ``PATCH``."""
+    try:
+        with services.lock:
+            services.accounts.create_user(body.username, body.role, body.password, services.clock.now())
+    except UserExists:
+        raise conflict("user_exists", username=body.username) from None
     return Account(name=body.username, role=body.role.value, disabled=False)
+
+
+@router.patch("/users/{username}", response_model=Account)
+def change_user(username: str, body: UserChange, services: ServicesDep, _: Admin) -> Account:
+    """Set a user's role and/or password; every session of that user ends."""
+    if body.role is None and body.password is None:
+        raise invalid("user_change_empty")
+    with services.lock:
+        if not services.accounts.update_user(username, body.role, body.password):
+            raise not_found("not_found")
+        found = next(u for u in services.accounts.users() if u[0] == username)
+        locked = username in services.accounts.locked_users()
+    return Account(name=found[0], role=found[1], disabled=found[2], locked=locked)
+
+
+@router.post("/users/{username}/unlock", status_code=204, response_class=Response)
+def unlock_user(request: Request, username: str, services: ServicesDep, _: Admin) -> Response:
+    """Lift a lock-out after too many wrong passwords (and forget the failures counted so far)."""
+    with services.lock:
+        known = services.accounts.unlock_user(username)
+    if not known:
+        raise not_found("not_found")
+    guard_of(request).unlock(username)
+    return Response(status_code=204)
 
 
 @router.post("/users/{username}/disable", status_code=204, response_class=Response)
@@ -68,10 +109,11 @@ def devices(services: ServicesDep, _: Admin) -> list[Account]:
 
 
 @router.post("/devices", status_code=201, response_model=DeviceToken)
-def add_device(body: DeviceIn, services: ServicesDep, _: Admin) -> DeviceToken:
+def add_device(body: DeviceIn, services: ServicesDep, _: Admin, response: Response) -> DeviceToken:
     """A new token for a kiosk or display (shown once; only its hash is stored)."""
     with services.lock:
         token = services.accounts.add_device(body.name, body.kind, services.clock.now())
+    response.headers.update(NO_STORE)
     return DeviceToken(name=body.name, kind=body.kind.value, token=token)
 
 

@@ -33,6 +33,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.metrics = ops.Metrics()
     app.state.metrics.install(app)
+    app.add_middleware(ops.GuardOps, services=services, api=API)  # /metrics and the docs: not public by default
     problems.install(app)
     app.add_middleware(BodySizeLimit)  # outermost: before metrics, routing and authentication
     for prefix, router in ROUTERS:

@@ -1,19 +1,27 @@
-"""Counter endpoints: call, recall, start, finish, no-show, hold, call out of order."""
+"""Counter endpoints: call, recall, start, finish, no-show, hold, call out of order, and the card read.
+
+Each action needs a session signed in at that counter (``AtCounter``); reading the lists is for all staff."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, Response
 
 from madoguchi.server.api import present, schemas
 from madoguchi.server.api.responses import model_response
-from madoguchi.server.api.security import ServicesDep, Staff
+from madoguchi.server.api.security import AtCounter, ServicesDep, Staff
+from madoguchi.server.core.errors import not_found
 from madoguchi.server.core.office import Office
 from madoguchi.server.core.ticket import Ticket, TicketStatus
 from madoguchi.server.service.container import Services
+from madoguchi.server.storage.audit import CardRead, record_card_read
 from madoguchi.server.storage.office_store import Transaction
+
+log = logging.getLogger(__name__)
+NO_STORE = {"Cache-Control": "no-store"}
 
 router = APIRouter(prefix="/counters", tags=["counter"])
 
@@ -21,23 +29,36 @@ Action = Callable[[Office, dt.datetime], Ticket | None]
 
 
 async def act(services: Services, counter_id: str, action: Action) -> Response:
-    """Run a counter action; the answer carries the visit's card data only to the counter serving it."""
-    def command(office: Office, now: dt.datetime, tx: Transaction) -> tuple[schemas.CounterAction, str | None]:
+    """Run a counter action; the answer never carries card data (read it with ``GET …/card``)."""
+    def command(office: Office, now: dt.datetime, tx: Transaction) -> schemas.CounterAction:
         office.counter(counter_id)  # 404 before anything else
         ticket = action(office, now)
-        answer = schemas.CounterAction(
+        return schemas.CounterAction(
             ticket=present.staff_ticket(office, ticket) if ticket else None,
             counter=present.counter_out(office, office.counter(counter_id)),
         )
-        return answer, ticket.id if ticket and present.served_here(ticket, counter_id) else None
 
-    answer, card_of = await services.execute_async(command)
-    if card_of is not None and answer.ticket is not None:  # read once committed: the card row is on disk
-        with services.lock:
-            card = services.vault.read(services.store.conn, card_of)
-        if card:
-            answer.ticket.card = schemas.Card(**card)
-    return model_response(answer)
+    return model_response(await services.execute_async(command))
+
+
+@router.get("/{counter_id}/card", response_model=schemas.CardRead, responses={
+    403: {"description": "Not signed in at this counter"},
+    404: {"description": "No visit at this counter, or it has no card data"}})
+def card(counter_id: str, services: ServicesDep, who: AtCounter) -> Response:
+    """The card data of the visit this counter is serving now (called or serving), for the session signed
+    in at this counter only. Every read is audit-logged (who, which visit, when; never the data)."""
+    def query(office: Office, now: dt.datetime) -> tuple[Ticket, dict[str, str]]:
+        ticket = office.ticket_at(office.counter(counter_id))
+        data = services.vault.read(services.store.conn, ticket.id) if present.served_here(ticket, counter_id) else None
+        if ticket is None or data is None:
+            raise not_found("card_not_here", counter=counter_id)
+        record_card_read(services.store.conn, CardRead(now, who.name, counter_id, ticket.id))
+        return ticket, data
+
+    ticket, data = services.read(query)
+    log.info("card data of visit %s read by %s at counter %s", ticket.id, who.name, counter_id)
+    answer = schemas.CardRead(ticket_id=ticket.id, display_number=ticket.display_number, card=schemas.Card(**data))
+    return model_response(answer, headers=NO_STORE)
 
 
 @router.get("", response_model=list[schemas.CounterOut])
@@ -47,23 +68,23 @@ def list_counters(services: ServicesDep, _: Staff) -> list[schemas.CounterOut]:
 
 
 @router.post("/{counter_id}/call-next", response_model=schemas.CounterAction)
-async def call_next(counter_id: str, services: ServicesDep, _: Staff) -> Response:
+async def call_next(counter_id: str, services: ServicesDep, _: AtCounter) -> Response:
     """Call whom the balancing policy chooses; ``ticket`` is null when nobody waits for this counter."""
     return await act(services, counter_id, lambda office, now: office.call_next(counter_id, now))
 
 
 @router.post("/{counter_id}/recall", response_model=schemas.CounterAction)
-async def recall(counter_id: str, services: ServicesDep, _: Staff) -> Response:
+async def recall(counter_id: str, services: ServicesDep, _: AtCounter) -> Response:
     return await act(services, counter_id, lambda office, now: office.recall(counter_id, now))
 
 
 @router.post("/{counter_id}/start", response_model=schemas.CounterAction)
-async def start(counter_id: str, services: ServicesDep, _: Staff) -> Response:
+async def start(counter_id: str, services: ServicesDep, _: AtCounter) -> Response:
     return await act(services, counter_id, lambda office, now: office.start(counter_id, now))
 
 
 @router.post("/{counter_id}/finish", response_model=schemas.CounterAction)
-async def finish(counter_id: str, services: ServicesDep, _: Staff,
+async def finish(counter_id: str, services: ServicesDep, _: AtCounter,
            body: schemas.FinishIn | None = None) -> Response:
     """Finish the current step: it continues here, waits for its next counter, or the visit ends."""
     outcome = (body or schemas.FinishIn()).outcome
@@ -71,17 +92,17 @@ async def finish(counter_id: str, services: ServicesDep, _: Staff,
 
 
 @router.post("/{counter_id}/no-show", response_model=schemas.CounterAction)
-async def no_show(counter_id: str, services: ServicesDep, _: Staff) -> Response:
+async def no_show(counter_id: str, services: ServicesDep, _: AtCounter) -> Response:
     return await act(services, counter_id, lambda office, now: office.no_show(counter_id, now))
 
 
 @router.post("/{counter_id}/hold", response_model=schemas.CounterAction)
-async def hold(counter_id: str, services: ServicesDep, _: Staff) -> Response:
+async def hold(counter_id: str, services: ServicesDep, _: AtCounter) -> Response:
     return await act(services, counter_id, lambda office, now: office.hold(counter_id, now))
 
 
 @router.post("/{counter_id}/call", response_model=schemas.CounterAction)
-async def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: Staff) -> Response:
+async def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: AtCounter) -> Response:
     """Call a given visit out of order (or back from hold); the reason is logged."""
     return await act(services, counter_id,
                      lambda office, now: office.call(counter_id, body.ticket_id, body.reason, now))

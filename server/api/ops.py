@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from madoguchi.common.protocol import StatePayload
-from madoguchi.server.api.security import Anyone, ServicesDep
+from madoguchi.server.api.problems import messages_for, problem_body
+from madoguchi.server.api.security import SESSION_COOKIE, Anyone, ServicesDep
 from madoguchi.server.core.counter import CounterState
+from madoguchi.server.service.container import Services
+from madoguchi.server.storage.accounts import Role
 
 router = APIRouter(tags=["ops"])
 
@@ -65,6 +68,48 @@ class MeasureRequests:
             path = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.latency.labels(path).observe(time.perf_counter() - started)
             self.metrics.requests.labels(scope.get("method", ""), path, str(status)).inc()
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+OPS_ROLES = frozenset({Role.MANAGER.value, Role.ADMIN.value})
+
+
+class GuardOps:
+    """Pure ASGI middleware: ``/metrics`` and the API docs (``{api}/docs…``, ``{api}/openapi.json``) answer
+    404 unless ``Settings.public_ops`` is on, the caller is on this machine (a local Prometheus; behind the
+    TLS proxy uvicorn sees the resident's or clerk's own address), or sends a manager's or admin's token
+    (or the staff pages' session cookie)."""
+
+    def __init__(self, app: ASGIApp, services: Services, api: str) -> None:
+        self.app = app
+        self.services = services
+        self.api = api
+
+    def guarded(self, path: str) -> bool:
+        return path == "/metrics" or path == f"{self.api}/openapi.json" or path.startswith(f"{self.api}/docs")
+
+    def allowed(self, scope: Scope) -> bool:
+        if self.services.settings.public_ops:
+            return True
+        client = scope.get("client")
+        if client and client[0] in LOOPBACK:
+            return True
+        request = Request(scope)
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return False
+        with self.services.lock:
+            principal = self.services.accounts.principal(token, self.services.clock.now())
+        return principal is not None and principal.role in OPS_ROLES
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.guarded(scope["path"]) and not self.allowed(scope):
+            response = JSONResponse(problem_body(404, "not_found", "ja", messages_for("not_found")),
+                                    status_code=404, media_type="application/problem+json")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 @router.get("/healthz")

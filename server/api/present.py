@@ -49,14 +49,15 @@ def ticket_out(office: Office, ticket: Ticket, now: dt.datetime, public_url: str
     )
 
 
-def staff_ticket(office: Office, ticket: Ticket, card: dict[str, str] | None = None) -> schemas.StaffTicket:
+def staff_ticket(office: Office, ticket: Ticket) -> schemas.StaffTicket:
+    """A visit as staff see it; never its card data (that is ``GET /counters/{id}/card``)."""
     return schemas.StaffTicket(
         id=ticket.id, number=ticket.number, display_number=ticket.display_number, band=ticket.band,
         status=ticket.status.value, language=ticket.language, life_event=ticket.life_event,
         priority=sorted(ticket.priority), plan=plan(office.catalog, ticket, "ja"), current_step=ticket.current,
         issued_at=ticket.issued_at, called_at=ticket.called_at, first_called_at=ticket.first_called_at,
         counter=ticket.counter_id, recalls=ticket.recalls, position=office.position(ticket),
-        has_card=ticket.has_card, card=schemas.Card(**card) if card else None,
+        has_card=ticket.has_card,
     )
 
 

@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.guidance import MAX_AGE, MAX_MEMBERS, Relation
 from madoguchi.server.core.ticket import Outcome, Priority
+from madoguchi.server.storage.feedback import MAX_COMMENT
 
 MAX_PROCEDURES = 20
 MAX_ANSWERS = 40
@@ -142,8 +143,10 @@ class PriorityPatch(In):
 
 
 class FeedbackIn(In):
-    rating: int = Field(ge=1, le=5)
-    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    """Strict: a rating is the integer 1–5 (not "5", 5.0 or true), a comment is text."""
+
+    rating: int = Field(ge=1, le=5, strict=True)
+    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT, strict=True)] | None = None
 
 
 class Estimate(BaseModel):
@@ -185,6 +188,14 @@ class Card(BaseModel):
     sex: str
 
 
+class CardRead(BaseModel):
+    """``GET /counters/{id}/card``: the card data of the visit at that counter (audit-logged)."""
+
+    ticket_id: str
+    display_number: str
+    card: Card
+
+
 class StaffTicket(BaseModel):
     id: str
     number: int
@@ -203,8 +214,6 @@ class StaffTicket(BaseModel):
     recalls: int
     position: int
     has_card: bool
-    card: Card | None = None
-    """Only in answers to the counter serving this visit."""
 
 
 class CounterOut(BaseModel):

@@ -18,6 +18,8 @@ ADMIN = frozenset({Role.ADMIN.value})
 MANAGER = ADMIN | {Role.MANAGER.value}
 GUIDE = MANAGER | {Role.GUIDE.value}
 STAFF = frozenset(r.value for r in Role)
+COUNTER = ADMIN | {Role.COUNTER.value}
+"""Counter actions: a session signed in at that very counter (counter users always are; an admin may be)."""
 KIOSK = ADMIN | {DeviceKind.KIOSK.value}
 ANYONE = STAFF | {k.value for k in DeviceKind}
 
@@ -63,6 +65,23 @@ class require:  # used like a function: Depends(require(STAFF))
         return principal
 
 
+class require_at_counter(require):  # used like a function, as ``require``
+    """Admits a session bound at sign-in to the counter of the path (``{counter_id}``), and only it."""
+
+    def __init__(self) -> None:
+        super().__init__(COUNTER)
+
+    async def __call__(self, request: Request,  # type: ignore[override]
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                       counter_id: str) -> Principal:
+        principal = await super().__call__(request, credentials)
+        if principal.counter != counter_id:
+            code = "counter_session_required" if principal.counter is None else "counter_not_yours"
+            raise ApiError(403, code, counter=counter_id, signed_in_at=principal.counter or "")
+        return principal
+
+
+AtCounter = Annotated[Principal, Depends(require_at_counter())]
 Kiosk = Annotated[Principal, Depends(require(KIOSK))]
 Anyone = Annotated[Principal, Depends(require(ANYONE))]
 Staff = Annotated[Principal, Depends(require(STAFF))]

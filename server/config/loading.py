@@ -31,7 +31,7 @@ class LoadedSite:
 def catalog_from(config: CatalogConfig) -> Catalog:
     procedures = {
         p.id: Procedure(p.id, p.label, p.band, p.department, p.handling_min, tuple(p.bring), p.simple,
-                        p.available_from)
+                        p.available_from, p.sensitive)
         for p in config.procedures
     }
     questions = {

@@ -68,6 +68,10 @@ class ProcedureConfig(Model):
     """Offered on its own at the kiosk (and doable on paper at a simple counter)."""
     available_from: dt.date | None = None
     """First day it is offered (procedures of 2027); offered always when absent."""
+    sensitive: bool = False
+    """Tells something private about the resident (a death in the family, welfare, disability, a
+    divorce): once the visit is done, the status page (reachable by anyone holding the ticket or its
+    link) no longer lists it, nor the visit's band."""
 
     _label = field_validator("label")(_check_label)
 

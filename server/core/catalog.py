@@ -49,6 +49,8 @@ class Procedure:
     bring: tuple[Label, ...] = ()
     simple: bool = False
     available_from: dt.date | None = None
+    sensitive: bool = False
+    """Tells something private (a death, welfare, a divorce): not shown on the status page once done."""
 
 
 class QuestionType(StrEnum):

@@ -85,7 +85,21 @@ def _v1(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Migration] = [_v1]
+def _v2_sign_in_and_audit(conn: sqlite3.Connection) -> None:
+    """Counter sessions bound to one counter, account lock-out, the card-read audit, feedback retention."""
+    _run_script(conn, """
+    ALTER TABLE sessions ADD COLUMN counter_id TEXT;
+    ALTER TABLE users ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE card_reads (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, username TEXT NOT NULL,
+        counter_id TEXT NOT NULL, ticket_id TEXT NOT NULL
+    );
+    CREATE INDEX card_reads_ticket ON card_reads (ticket_id);
+    CREATE INDEX feedback_at ON feedback (at);
+    """)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2_sign_in_and_audit]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -21,15 +21,17 @@ def test_call_next_with_nobody_waiting_answers_null(api):
 
 def test_counter_sees_card_data_only_while_serving_the_visit(api):
     ticket = issue(api, {"procedures": ["juminhyo"], "card": CARD})
-    called = api.post("/api/v1/counters/c1/call-next", "counter").json()
-    assert called["ticket"]["id"] == ticket["id"]
-    assert called["ticket"]["card"] == CARD
+    called = api.post("/api/v1/counters/c1/call-next", "counter")
+    assert called.json()["ticket"]["id"] == ticket["id"] and called.json()["ticket"]["has_card"]
+    assert TEST_HOLDER_NAME not in called.text, "card data is an explicit read, never a side effect"
+    assert api.get("/api/v1/counters/c1/card", "counter").json()["card"] == CARD
     # another counter looking at its queue never sees it
-    queue = api.get("/api/v1/counters/c2/queue", "counter").json()
-    assert all(t["card"] is None for t in queue)
+    queue = api.get("/api/v1/counters/c2/queue", "counter")
+    assert queue.status_code == 200 and TEST_HOLDER_NAME not in queue.text
     api.post("/api/v1/counters/c1/start", "counter")
     done = api.post("/api/v1/counters/c1/finish", "counter", json={"outcome": "done"}).json()
-    assert done["ticket"]["status"] == "done" and done["ticket"]["card"] is None
+    assert done["ticket"]["status"] == "done"
+    assert api.get("/api/v1/counters/c1/card", "counter").status_code == 404
     rows = api.services.store.conn.execute("SELECT count(*) FROM card_data").fetchone()[0]
     assert rows == 0, "card data must be erased when the visit ends"
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from madoguchi.server.api.app import ROUTERS
-from madoguchi.server.api.security import require
+from madoguchi.server.api.security import COUNTER, require
 
 ALL_ROLES = ("kiosk", "display", "counter", "guide", "manager", "admin")
 
@@ -36,6 +36,8 @@ def flood_simple_band(api, n: int = 40) -> None:
 def test_every_endpoint_refuses_no_token_and_wrong_roles_and_serves_the_right_one(api):
     routes = protected_routes()
     issue = {"procedures": ["juminhyo"]}
+    with_card = {**issue, "card": {"name": "試験 花子", "address": "熊本市中央区手取本町1-1",
+                                   "birth_date": "1980-01-02", "sex": "2"}}
     ids: dict[str, str] = {}
 
     def ticket(name: str) -> str:
@@ -54,12 +56,13 @@ def test_every_endpoint_refuses_no_token_and_wrong_roles_and_serves_the_right_on
         ("GET", "/api/v1/catalog", None, None),
         ("GET", "/api/v1/state", None, None),
         ("POST", "/api/v1/guidance", None, {"life_event": "tennyu", "answers": {}}),
-        ("POST", "/api/v1/tickets", None, issue),
+        ("POST", "/api/v1/tickets", None, with_card),
         ("POST", "/api/v1/tickets/manual", None, issue),
         ("GET", "/api/v1/counters", None, None),
         ("GET", "/api/v1/counters/{counter_id}/queue", "/api/v1/counters/c1/queue", None),
         ("POST", "/api/v1/counters/{counter_id}/call-next", "/api/v1/counters/c1/call-next", None),
         ("POST", "/api/v1/counters/{counter_id}/recall", "/api/v1/counters/c1/recall", None),
+        ("GET", "/api/v1/counters/{counter_id}/card", "/api/v1/counters/c1/card", "card"),
         ("POST", "/api/v1/counters/{counter_id}/start", "/api/v1/counters/c1/start", None),
         ("POST", "/api/v1/counters/{counter_id}/hold", "/api/v1/counters/c1/hold", None),
         ("POST", "/api/v1/counters/{counter_id}/call", "/api/v1/counters/c1/call", "held"),
@@ -78,6 +81,8 @@ def test_every_endpoint_refuses_no_token_and_wrong_roles_and_serves_the_right_on
         ("GET", "/api/v1/reports/visits.xlsx", None, None),
         ("GET", "/api/v1/admin/users", None, None),
         ("POST", "/api/v1/admin/users", None, {"username": "new-clerk", "role": "counter", "password": "longenough"}),
+        ("PATCH", "/api/v1/admin/users/{username}", "/api/v1/admin/users/new-clerk", {"role": "guide"}),
+        ("POST", "/api/v1/admin/users/{username}/unlock", "/api/v1/admin/users/new-clerk/unlock", None),
         ("POST", "/api/v1/admin/users/{username}/disable", "/api/v1/admin/users/new-clerk/disable", None),
         ("GET", "/api/v1/admin/devices", None, None),
         ("POST", "/api/v1/admin/devices", None, {"name": "kiosk-2", "kind": "kiosk"}),
@@ -97,7 +102,7 @@ def test_every_endpoint_refuses_no_token_and_wrong_roles_and_serves_the_right_on
             api.post("/api/v1/counters/c2/call-next", "counter")
             api.post("/api/v1/counters/c2/start", "counter")
             body = {"outcome": "done"}
-        kwargs = {"json": body} if body is not None else {}
+        kwargs = {"json": body} if body not in (None, "card") else {}
         anonymous = api.client.request(method, path, **kwargs)
         assert anonymous.status_code == 401, (method, path, anonymous.text)
         assert anonymous.headers["content-type"] == "application/problem+json"
@@ -106,8 +111,17 @@ def test_every_endpoint_refuses_no_token_and_wrong_roles_and_serves_the_right_on
             refused = api.client.request(method, path, headers=api.headers(wrong), **kwargs)
             assert refused.status_code == 403, (method, path, wrong, refused.text)
             assert refused.json()["code"] == "forbidden"
-        right = "admin" if "admin" in roles and roles != frozenset({"kiosk", "admin"}) else sorted(roles)[0]
-        served = api.client.request(method, path, headers=api.headers(right), **kwargs)
+        if roles == COUNTER:  # counter actions: only a session signed in at that counter
+            right = "counter"
+            elsewhere = api.client.request(method, path, headers={"Authorization": f"Bearer {api.counter_token('c9')}"},
+                                           **kwargs)
+            assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "counter_not_yours", (method, path)
+            for unbound in ("admin", "guide", "manager"):
+                refused = api.client.request(method, path, headers=api.headers(unbound), **kwargs)
+                assert refused.status_code == 403, (method, path, unbound, refused.text)
+        else:
+            right = "admin" if "admin" in roles and roles != frozenset({"kiosk", "admin"}) else sorted(roles)[0]
+        served = api.client.request(method, path, headers=api.headers(right, path), **kwargs)
         assert 200 <= served.status_code < 300, (method, path, right, served.text)
 
 
@@ -122,7 +136,8 @@ def test_password_sign_in_gives_a_working_bearer_token(api):
 
     bad = api.client.post("/api/v1/auth/token", data={"username": "counter-user", "password": "wrong"})
     assert bad.status_code == 401 and bad.json()["code"] == "bad_credentials"
-    good = api.client.post("/api/v1/auth/token", data={"username": "counter-user", "password": PASSWORD})
+    good = api.client.post("/api/v1/auth/token", data={"username": "counter-user", "password": PASSWORD,
+                                                       "counter": "c4"})
     assert good.status_code == 200 and good.json()["token_type"] == "bearer" and good.json()["expires_in"] > 0
     token = good.json()["access_token"]
     assert api.client.get("/api/v1/counters", headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -92,10 +92,11 @@ def run() -> str:
                     guide.patch(f"/api/v1/counters/{counter}", json={"state": "open", "skills": ["simple"]})
             cycle = ",".join(f"/api/v1/counters/c{{n}}/{action}" for action in ("call-next", "start", "finish"))
             # 4, then 8 counters press their button at the same instant, five times a second
-            bursts = {n: load(server, "POST", "/", clients=n, seconds=6, token=server.tokens["counter"],
+            at_counters = ",".join(server.tokens[f"counter@{c}"] for c in COUNTERS)  # one clerk per counter
+            bursts = {n: load(server, "POST", "/", clients=n, seconds=6, tokens=at_counters,
                               keep_bodies=True, path_cycle=cycle, rate=5 * n, burst=True) for n in (4, len(COUNTERS))}
             # and as fast as they can, one after another (a throughput figure, latency ≈ counters ÷ rate)
-            closed = load(server, "POST", "/", clients=len(COUNTERS), seconds=1.5, token=server.tokens["counter"],
+            closed = load(server, "POST", "/", clients=len(COUNTERS), seconds=1.5, tokens=at_counters,
                           path_cycle=cycle)
         checks = [integrity(root / phase / "chuo.sqlite3") for phase in ("max", "paced")]
         issued = sum(c[0] for c in checks)

@@ -2,7 +2,7 @@
 
 Run as a separate process so the load and the server do not share an interpreter:
     python -m tests.bench.load URL METHOD PATH --clients 50 --seconds 8 [--rate 200] [--body JSON]
-        [--token T] [--idempotency] [--path-cycle p1,p2,…]
+        [--token T | --tokens T1,T2,…] [--idempotency] [--path-cycle p1,p2,…]
 Prints one JSON object: counts by status, latencies (ms) of successful requests, response bodies
 (optional), server-side durations from the Server-Timing header.
 """
@@ -50,6 +50,8 @@ async def client(index: int, args: argparse.Namespace, results: dict, deadline: 
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
     body = args.body.encode() if args.body else None
     paths = args.path_cycle.split(",") if args.path_cycle else [args.path]
+    tokens = args.tokens.split(",") if args.tokens else [args.token]
+    token = tokens[index % len(tokens)]  # e.g. client i is the clerk signed in at counter c{i+1}
     interval = args.clients / args.rate if args.rate else 0.0
     # spread the clients over the interval, or with --burst send all at the same instants
     next_at = start + (index * interval / args.clients if interval and not args.burst else 0)
@@ -66,7 +68,7 @@ async def client(index: int, args: argparse.Namespace, results: dict, deadline: 
                 break
             path = paths[n % len(paths)].replace("{i}", str(index)).replace("{n}", str(index + 1))
             n += 1
-            raw = build(args.method, url.netloc, path, args.token, body, args.idempotency)
+            raw = build(args.method, url.netloc, path, token, body, args.idempotency)
             sent = time.perf_counter()
             status, headers, payload = await request(reader, writer, raw)
             elapsed_ms = (time.perf_counter() - sent) * 1000
@@ -101,6 +103,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0, help="total requests per second (0: no think time)")
     parser.add_argument("--body")
     parser.add_argument("--token")
+    parser.add_argument("--tokens", help="comma-separated tokens, client i uses the i-th (cycled)")
     parser.add_argument("--idempotency", action="store_true")
     parser.add_argument("--burst", action="store_true", help="with --rate: every client sends at the same instants")
     parser.add_argument("--keep-bodies", action="store_true")
