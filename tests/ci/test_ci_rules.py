@@ -64,4 +64,6 @@ def test_ci_run_checks_the_report_of_the_make_test_it_runs():
     assert 'make test PYTEST_ARGS="-rs --junitxml=$report_dir/junit.xml' in script
     assert 'python3 .ci/no_skips.py "$report_dir/junit.xml"' in script
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "$(BIN)/python -m pytest -q $(PYTEST_ARGS)" in makefile, "make test must pass PYTEST_ARGS to pytest"
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    assert "\t$(BIN)/python -m pytest -q $(PYTEST_ARGS)" in recipe, "make test must pass PYTEST_ARGS to pytest"
+    assert "\t$(BIN)/lint-imports" in recipe, "make test must check the import contracts"
