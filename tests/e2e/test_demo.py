@@ -54,7 +54,7 @@ def test_demo_starts_the_site_prints_working_urls_and_stops_cleanly(tmp_path):
     demo = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         summary_file = data / "demo.txt"
-        wait_until(summary_file.exists, 90, "the demo summary")
+        wait_until(summary_file.exists, 180, "the demo summary")
         summary = summary_file.read_text(encoding="utf-8")
         docs = re.search(r"(http://127\.0\.0\.1:\d+/api/v1/docs)", summary).group(1)
         status_page = re.search(r"(http://127\.0\.0\.1:\d+/t/\S+)", summary).group(1)
@@ -113,7 +113,7 @@ def test_demo_on_every_interface_prints_and_encodes_the_lan_address(tmp_path):
     argv, ports = demo_argv(data, "--host", "0.0.0.0")
     demo = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_until((data / "demo.txt").exists, 90, "the demo summary")
+        wait_until((data / "demo.txt").exists, 180, "the demo summary")
         summary = (data / "demo.txt").read_text(encoding="utf-8")
         base = f"http://{address}:{ports['--port']}"
         assert f"{base}/api/v1/docs" in summary and "127.0.0.1:" + str(ports["--port"]) not in summary

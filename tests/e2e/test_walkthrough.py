@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.live import LiveServer
+from tests.e2e.test_demo import demo_argv
+from tests.live import LiveServer, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 WALKTHROUGH = ROOT / "docs" / "walkthrough.md"
@@ -45,11 +47,15 @@ def server(tmp_path):
     live.stop()
 
 
-def walk(server: LiveServer, tmp_path: Path, blocks: list[str]) -> subprocess.CompletedProcess[str]:
+def walk(server: LiveServer | None, tmp_path: Path, blocks: list[str],
+         data: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the blocks in bash from the repository's folder; without a server, only DATA is given (the
+    page finds the URL in the running demo's summary)."""
     path = tmp_path / "walkthrough.sh"
     path.write_text(script(blocks), encoding="utf-8")
-    env = {**os.environ, "BASE": server.url, "DATA": str(server.data_dir),
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {key: value for key, value in os.environ.items() if key not in ("BASE", "DATA")}
+    env |= {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env |= {"BASE": server.url, "DATA": str(server.data_dir)} if server else {"DATA": str(data)}
     return subprocess.run(["bash", str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -80,3 +86,18 @@ def test_a_wrong_token_stops_the_walk_at_the_first_request_that_needs_it(server,
     revoked = [*blocks[:2], 'madoguchi device revoke kiosk-walkthrough --data-dir "$DATA"\n', *blocks[2:]]
     done = walk(server, tmp_path, revoked)
     assert done.returncode != 0 and last_block(done.stdout) == "=== block 4", done.stdout[-2000:]
+
+
+def test_the_walkthrough_finds_a_running_demo_by_its_data_folder(tmp_path):
+    data = tmp_path / "demo"
+    argv, ports = demo_argv(data)
+    demo = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until((data / "demo.txt").exists, 180, "the demo summary")
+        done = walk(None, tmp_path, shell_blocks(), data=data)
+        assert done.returncode == 0 and "=== walked to the end" in done.stdout, (
+            f"stopped in {last_block(done.stdout)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        assert f"http://127.0.0.1:{ports['--port']}\n" in done.stdout, "the URL came from the demo's summary"
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(60)
