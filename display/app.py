@@ -8,11 +8,13 @@ written after each change, at most once a second.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ SCREENSHOT_EVERY_S = 1.0
 STATUS_EVERY_S = 30.0
 STATUS_MIN_GAP_S = 5.0
 TICK_MS = 250
+WAKE = pygame.event.custom_type()
 
 
 @dataclass
@@ -62,6 +65,7 @@ class DisplayApp:
         self._audio: AudioStatus = announcer.status
         self._drawn_key: object = None
         self._shot_due = False
+        self._shot_thread: threading.Thread | None = None
         self._last_shot = 0.0
         self._last_status = 0.0
         self._stopping = False
@@ -73,6 +77,7 @@ class DisplayApp:
     def run(self) -> None:
         screen = self._open_screen()
         self.renderer = Renderer(compute(*screen.get_size(), band_count=3))
+        self.subscriber.wake = _wake
         self.subscriber.start()
         self.announcer.start()
         self.subscriber.report(audio=self.announcer.status)
@@ -95,6 +100,8 @@ class DisplayApp:
         finally:
             self.subscriber.stop()
             self.announcer.stop()
+            if self._shot_thread is not None:
+                self._shot_thread.join(5)
             pygame.quit()
 
     def stop(self) -> None:
@@ -173,12 +180,14 @@ class DisplayApp:
             return
         self._drawn_key = key
         frame = Frame(view, language, wall, self._audio, self.settings.message, self.settings.site_name)
+        began = time.perf_counter()
         drawn = self.renderer.draw(screen, frame)
         pygame.display.flip()
+        draw_ms = (time.perf_counter() - began) * 1000
         self.frames += 1
         self._shot_due = True
         self._shot_info = {
-            "frame": self.frames, "drawn_at": time.time(), "language": language,
+            "frame": self.frames, "drawn_at": time.time(), "draw_ms": round(draw_ms, 1), "language": language,
             "size": list(screen.get_size()), "trusted": view.trusted, "notice": not view.trusted,
             "highlighted": view.highlighted, "audio": self._audio, "state_seq": view.state_seq,
             "main": None if view.main is None else {"seq": view.main.seq, "number": view.main.number,
@@ -196,10 +205,27 @@ class DisplayApp:
             return
         self._shot_due = False
         self._last_shot = now
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / "screen.tmp.png"
-        pygame.image.save(screen, str(tmp))
-        os.replace(tmp, directory / "screen.png")
-        info = directory / "screen.tmp.json"
-        info.write_text(json.dumps({**self._shot_info, "saved_at": time.time()}, ensure_ascii=False))
-        os.replace(info, directory / "screen.json")
+        if self._shot_thread is not None and self._shot_thread.is_alive():
+            self._shot_due = True  # the previous one is still being written: take this one next time
+            return
+        # PNG encoding takes longer than a frame: a copy is written by a thread, the board goes on
+        self._shot_thread = threading.Thread(target=_save_screenshot, name="madoguchi-display-screenshot",
+                                             args=(directory, screen.copy(), dict(self._shot_info)), daemon=True)
+        self._shot_thread.start()
+
+
+def _wake() -> None:
+    """From paho's thread: end the main loop's wait now (SDL's event queue is thread-safe)."""
+    with contextlib.suppress(pygame.error):
+        pygame.event.post(pygame.event.Event(WAKE))
+
+
+def _save_screenshot(directory: Path, image: pygame.Surface, info: dict[str, object]) -> None:
+    """screen.png, then screen.json describing it; each replaced whole, so a reader never sees half a file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / "screen.tmp.png"
+    pygame.image.save(image, str(tmp))
+    os.replace(tmp, directory / "screen.png")
+    meta = directory / "screen.tmp.json"
+    meta.write_text(json.dumps({**info, "saved_at": time.time()}, ensure_ascii=False), encoding="utf-8")
+    os.replace(meta, directory / "screen.json")

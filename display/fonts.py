@@ -9,6 +9,7 @@ face index (they need no complex shaping, which only ``pygame.font`` does).
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +21,7 @@ from madoguchi.common.fonts import FontFile, find_font, script_for_language, sha
 Weight = Literal["regular", "bold"]
 Color = tuple[int, int, int]
 
+RENDERED_PER_FONT = 64
 _BIZ_UD = Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDPGothic-{w}.ttf")
 
 
@@ -38,6 +40,7 @@ class TextFont:
     def __init__(self, language: str, px: int, weight: Weight = "regular") -> None:
         self.file = font_file(language, weight)
         self.px = px
+        self._rendered: OrderedDict[tuple[str, Color], pygame.Surface] = OrderedDict()
         self._font: pygame.font.Font | None = None
         self._ft: pygame.freetype.Font | None = None
         if self.file.index == 0:
@@ -50,10 +53,20 @@ class TextFont:
             self._ft.pad = True
 
     def render(self, text: str, color: Color) -> pygame.Surface:
+        """The text drawn (cached: a board redraws mostly the same words); do not draw on the result."""
+        key = (text, color)
+        cached = self._rendered.get(key)
+        if cached is not None:
+            self._rendered.move_to_end(key)
+            return cached
         if self._font is not None:
-            return self._font.render(text, True, color)
-        assert self._ft is not None
-        surface, _ = self._ft.render(text, color)
+            surface = self._font.render(text, True, color)
+        else:
+            assert self._ft is not None
+            surface, _ = self._ft.render(text, color)
+        self._rendered[key] = surface
+        if len(self._rendered) > RENDERED_PER_FONT:
+            self._rendered.popitem(last=False)
         return surface
 
     def width(self, text: str) -> int:

@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
@@ -70,6 +71,8 @@ class Subscriber:
         self.site = site
         self.settings = settings
         self.updates: queue.Queue[Update] = queue.Queue()
+        self.wake: Callable[[], None] = lambda: None
+        """Called (in paho's thread) after each update is queued: the display's loop wakes at once."""
         self.status_topic = device_status_topic(site, settings.username)
         self.gave_up = False
         self.connections = 0
@@ -77,6 +80,7 @@ class Subscriber:
         self._lock = threading.Lock()
         self._link_up = False
         self._warned = False
+        self._closing = False
         self._client = self._new_client()
 
     def start(self) -> None:
@@ -88,6 +92,7 @@ class Subscriber:
 
     def stop(self) -> None:
         """A clean stop: retained ``online: false``, then DISCONNECT (the broker drops the will)."""
+        self._closing = True
         if self._link_up:
             info = self._publish_status(online=False)
             if info is not None:
@@ -143,6 +148,10 @@ class Subscriber:
         except (ValueError, RuntimeError):
             return None
 
+    def _put(self, update: Update) -> None:
+        self.updates.put(update)
+        self.wake()
+
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode,
                     properties: object) -> None:
         if reason.is_failure:
@@ -150,7 +159,7 @@ class Subscriber:
                 self.gave_up = True
                 log.error("%s refused user %r (%s): check --username and --password-file; not retrying",
                           self._where(), self.settings.username, reason.getName())
-                self.updates.put(Link(False, reason.getName()))
+                self._put(Link(False, reason.getName()))
                 threading.Thread(target=client.disconnect, daemon=True).start()
             else:
                 log.warning("%s refused the connection (%s); retrying", self._where(), reason.getName())
@@ -161,7 +170,7 @@ class Subscriber:
         log.info("%s connected as %s", self._where(), self.settings.username)
         client.subscribe(site_filter(self.site), qos=QOS)
         self._publish_status(online=True)
-        self.updates.put(Link(True))
+        self._put(Link(True))
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         if not self._warned:
@@ -173,8 +182,8 @@ class Subscriber:
                        properties: object) -> None:
         was_up, self._link_up = self._link_up, False
         if was_up:
-            self.updates.put(Link(False))
-            if not self._warned and not self.gave_up:
+            self._put(Link(False))
+            if not self._warned and not self.gave_up and not self._closing:
                 self._warned = True
                 log.warning("%s connection lost (%s); reconnecting", self._where(), reason.getName())
         if self.gave_up:
@@ -191,7 +200,7 @@ class Subscriber:
             return
         if isinstance(parsed, DeviceStatusPayload) and parsed.device != SERVER_DEVICE:
             return  # kiosks, other displays: not ours to show
-        self.updates.put(Received(parsed, time.monotonic()))
+        self._put(Received(parsed, time.monotonic()))
 
 
 def _now() -> dt.datetime:

@@ -249,6 +249,7 @@ def demo(args: argparse.Namespace) -> int:
         (data / "demo.txt").write_text(summary, encoding="utf-8")
         os.chmod(data / "demo.txt", 0o600)
         print(summary, flush=True)
+        print(start_display(supervisor, args, data, mqtt_port, display_password, local), flush=True)
         lock.describe(f"serving {url} since {dt.datetime.now():%H:%M:%S}")
         if args.once:
             return 0
@@ -261,6 +262,17 @@ def demo(args: argparse.Namespace) -> int:
     finally:
         supervisor.stop_all()
         lock.release()
+
+
+def start_display(supervisor: Supervisor, args: argparse.Namespace, data: Path, mqtt_port: int,
+                  display_password: str, server_url: str) -> str:
+    """The waiting-room display (its own part, madoguchi.display), under Xvfb when there is no screen."""
+    try:
+        from madoguchi.display.demo import start_demo_display
+    except ModuleNotFoundError:
+        return "Waiting-room display: not installed (pip install 'madoguchi[display]')\n"
+    return start_demo_display(supervisor.start, args.site, data, mqtt_port, display_password, server_url,
+                              DEMO_PASSWORD, args.config_dir)
 
 
 def _interrupt(signum: int, frame: object) -> None:
