@@ -123,11 +123,28 @@ class TicketRecord:
         return None if self.closed_min is None else self.closed_min - self.issued_min
 
 
+@dataclass(frozen=True)
+class GuideMove:
+    """A floor-guide suggestion accepted: the counter, its bands, and the new-arrival estimates
+    (minutes) it predicted, before and after the move, for the band it joins and the one it leaves."""
+
+    at_min: float
+    counter: str
+    from_band: str
+    to_band: str
+    returning: bool
+    to_before: float
+    to_after: float
+    from_before: float
+    from_after: float
+
+
 @dataclass
 class DayResult:
     date: dt.date
     visits: list[VisitRecord]
     tickets: list[TicketRecord]
+    moves: list[GuideMove] = field(default_factory=list)
 
 
 @dataclass
@@ -213,6 +230,7 @@ class Simulator:
         self.wake_all, self.woken = True, set[str]()
         self.records = [VisitRecord(v) for v in visits]
         self.ticket_records: list[TicketRecord] = []
+        self.moves: list[GuideMove] = []
         self.t = 0.0
         self.now = self.midnight
         staff_rng = random.Random(f"{self.scenario.name}:{seed}:{day_index}:staff")
@@ -229,7 +247,7 @@ class Simulator:
         self._censor(float(close))
         self.office.end_day(self.now)
         self.office.take_changes()
-        return DayResult(date, self.records, self.ticket_records)
+        return DayResult(date, self.records, self.ticket_records, self.moves)
 
     def _censor(self, close: float) -> None:
         """Whoever is still there at close: their stay and their current wait end at the close."""
@@ -451,6 +469,11 @@ class Simulator:
         """The floor guide looks at the suggestions and accepts the first one."""
         suggestions = self.office.suggestions(self.now)
         if suggestions and self.scenario.balanced.guide_accepts:
-            self.office.accept_suggestion(suggestions[0].id, self.now)
+            chosen = suggestions[0]
+            self.office.accept_suggestion(chosen.id, self.now)
+            self.moves.append(GuideMove(
+                self.t, chosen.counter_id, chosen.from_band, chosen.to_band, chosen.returning,
+                chosen.before[chosen.to_band].minutes, chosen.after[chosen.to_band].minutes,
+                chosen.before[chosen.from_band].minutes, chosen.after[chosen.from_band].minutes))
             self.wake_all = True
         self.office.take_changes()

@@ -190,3 +190,41 @@ def by_hour(records: Iterable[tuple[float, float]]) -> dict[int, list[float]]:
     for minute, value in records:
         grouped.setdefault(int(minute // 60), []).append(value)
     return grouped
+
+
+@dataclass(frozen=True)
+class MoveCheck:
+    """The floor guide's accepted moves against what followed them."""
+
+    moves_per_day: float
+    returning_share: float
+    n_checked: int
+    predicted_to: float  # mean predicted new-arrival wait of the band joined, after the move
+    actual_to: float  # mean wait of the tickets of that band issued in the following window
+    before_to: float  # what the estimate said without the move
+    mae_to: float
+
+
+def move_check(result: RunResult, window_min: float) -> MoveCheck:
+    """Each accepted move's predicted wait for the band it joins against the mean wait of the
+    tickets of that band issued within ``window_min`` after it (censored at close)."""
+    days = moves = returning = 0
+    predicted: list[float] = []
+    actual: list[float] = []
+    before: list[float] = []
+    for seed_run in result.runs:
+        for day in seed_run.days:
+            days += 1
+            for move in day.moves:
+                moves += 1
+                returning += move.returning
+                waits = [t.observed_wait_min for t in day.tickets
+                         if t.band == move.to_band and move.at_min <= t.issued_min < move.at_min + window_min
+                         and t.observed_wait_min is not None]
+                if waits:
+                    predicted.append(move.to_after)
+                    actual.append(mean(waits))
+                    before.append(move.to_before)
+    return MoveCheck(moves / days if days else math.nan, returning / moves if moves else math.nan, len(predicted),
+                     mean(predicted), mean(actual), mean(before),
+                     mean(abs(p - a) for p, a in zip(predicted, actual, strict=True)))

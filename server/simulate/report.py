@@ -157,6 +157,13 @@ def outcome_table(results: Mapping[PolicyName, RunResult]) -> str:
     return table(["policy", "arrivals", "served", "no-show", "open at close", "site-days / min"], rows)
 
 
+def move_table(check: measures.MoveCheck) -> str:
+    return table(["moves / day", "going back", "moves checked", "band joined: estimate without the move",
+                  "predicted with it", "mean wait that followed", "MAE of the prediction"],
+                 [[fmt(check.moves_per_day), pct(check.returning_share), str(check.n_checked),
+                   fmt(check.before_to), fmt(check.predicted_to), fmt(check.actual_to), fmt(check.mae_to)]])
+
+
 def scenario_report(results: Mapping[PolicyName, RunResult], targets: Mapping[str, float], command: str,
                     plots: Sequence[str] = ()) -> str:
     first = next(iter(results.values()))
@@ -189,6 +196,10 @@ def scenario_report(results: Mapping[PolicyName, RunResult], targets: Mapping[st
                   "called counted with their wait until close.", accuracy_table(result),
                   "Among tickets that actually waited (not called at once):",
                   accuracy_table(result, measures.waited)]
+    guided = results.get("guided")
+    if guided is not None:
+        check = measures.move_check(guided, scenario.balanced.guide_every_min)
+        parts += ["### The floor guide's moves against what followed", move_table(check)]
     parts += ["### Outcomes and speed", outcome_table(results)]
     parts += [f"![{p}]({p})" for p in plots]
     return "\n\n".join(parts) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from madoguchi.server.core.catalog import Catalog
@@ -43,12 +43,13 @@ def service_days(first: dt.date, count: int) -> list[dt.date]:
 
 
 def run(site: SiteRules, catalog: Catalog, scenario: Scenario, policies: Iterable[PolicyName], seeds: Iterable[int],
-        days: int, *, warmup_days: int = 1, measure_estimates: bool = True,
+        days: int, *, warmup_days: int = 1, measure_estimates: bool | Collection[PolicyName] = True,
         progress: Callable[[int], None] | None = None) -> dict[PolicyName, RunResult]:
     """Every policy on the same residents: each seed draws its days once, each policy replays them.
 
     The first ``warmup_days`` are simulated but not kept: a server that has run for a while has
     learned its handling times and its counters' breaks, and that is the state to measure.
+    ``measure_estimates``: estimate every ticket at issue in every arm, in none, or in the arms named.
     """
     population = Population(scenario, site, catalog)
     dates = service_days(scenario.first_day, days + warmup_days)
@@ -57,7 +58,8 @@ def run(site: SiteRules, catalog: Catalog, scenario: Scenario, policies: Iterabl
         visits_by_day = [population.day(seed, index, date) for index, date in enumerate(dates)]
         for policy, result in results.items():
             started = time.process_time()
-            simulator = Simulator(site, catalog, scenario, policy, measure_estimates=measure_estimates)
+            measure = measure_estimates if isinstance(measure_estimates, bool) else policy in measure_estimates
+            simulator = Simulator(site, catalog, scenario, policy, measure_estimates=measure)
             seed_run = SeedRun(seed, [])
             for index, (date, visits) in enumerate(zip(dates, visits_by_day, strict=True)):
                 day = simulator.run_day(visits, date, seed, index)
