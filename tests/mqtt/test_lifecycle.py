@@ -13,6 +13,7 @@ from madoguchi.common.protocol import (
     SeenCalls,
     StatePayload,
     calls_topic,
+    device_status_topic,
     events_topic,
     parse_message,
     server_status_topic,
@@ -80,12 +81,31 @@ def test_last_will_marks_the_server_offline_when_its_process_is_killed(tmp_path,
         server.stop()
 
 
-def test_serve_publishes_by_default_and_no_mqtt_turns_it_off():
-    parser = build_parser()
-    default = parser.parse_args(["serve"])
+def test_serve_publishes_by_default():
+    default = build_parser().parse_args(["serve"])
     assert default.mqtt is True and default.mqtt_host is None and default.mqtt_port is None
-    off = parser.parse_args(["serve", "--no-mqtt", "--mqtt-port", "1884"])
-    assert off.mqtt is False and off.mqtt_port == 1884
+
+
+def test_no_mqtt_keeps_the_server_off_the_broker_even_when_given_its_port(tmp_path, broker, monkeypatch):
+    monkeypatch.setenv(PASSWORD_ENV, broker.rendered.account(SERVER_USER).password)
+    server = LiveServer(tmp_path / "data")
+    server.prepare_accounts()
+    try:
+        server.start("--no-mqtt", "--mqtt-host", "127.0.0.1", "--mqtt-port", str(broker.port))
+        with server.client("kiosk") as kiosk:
+            assert kiosk.post("/api/v1/tickets", json={"procedures": ["juminhyo"]}).status_code == 201
+    finally:
+        server.stop()  # a publishing server would have connected by now, and said goodbye on the way out
+    own_status = device_status_topic(SITE, "display-1")
+    late = recorder_for(broker, "display-1").connect(SERVER_STATUS, own_status)  # after all the server did
+    try:
+        # Barrier: a retained server status would reach us before our own later message does.
+        late.publish(own_status, '{"v": 1}')
+        late.wait_for(lambda _: late.on(own_status), what="our own status back")
+    finally:
+        late.disconnect()
+    assert f"u'{SERVER_USER}'" not in broker.log(), "the server connected although --no-mqtt"
+    assert late.on(SERVER_STATUS) == [], "a retained server status: the server published"
 
 
 @pytest.mark.allow_error_logs
