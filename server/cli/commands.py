@@ -78,7 +78,7 @@ def serve(args: argparse.Namespace) -> int:
     from madoguchi.server.mqtt.paho_publisher import site_publisher
 
     public_url = args.public_url or f"http://{url_host(args.host)}:{args.port}"
-    settings = _settings(args, ignore_hours=args.ignore_hours, public_url=public_url)
+    settings = _settings(args, ignore_hours=args.ignore_hours, public_url=public_url, public_ops=args.public_ops)
     try:
         publisher = site_publisher(settings, host=args.mqtt_host, port=args.mqtt_port) if args.mqtt else None
         services = build(settings, publisher=publisher)
@@ -86,7 +86,8 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     services.start_day_keeper()
     if publisher is not None:
-        publisher.start(services.state, services.clock.now)  # connects in the background; requests never wait for the broker
+        # connects in the background; requests never wait for the broker
+        publisher.start(services.state, services.clock.now)
     calm_garbage_collector()
     try:
         uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
@@ -143,7 +144,7 @@ def user(args: argparse.Namespace) -> int:
         for name, role, disabled in users:
             print(f"{name}\t{role}\t{'disabled' if disabled else 'active'}")
         return 0
-    if args.user_command == "disable":
+    if args.user_command in ("disable", "unlock"):
         _existing_database(args)
     services = _services(args)
     try:
@@ -161,6 +162,11 @@ def user(args: argparse.Namespace) -> int:
                 if not services.accounts.disable_user(args.name):
                     raise CommandError(f"no user {args.name!r} in {services.settings.database_path}")
             print(f"user {args.name} disabled; their sessions are closed", file=sys.stderr)
+        elif args.user_command == "unlock":
+            with services.lock:
+                if not services.accounts.unlock_user(args.name):
+                    raise CommandError(f"no user {args.name!r} in {services.settings.database_path}")
+            print(f"user {args.name} unlocked: they may sign in again", file=sys.stderr)
     finally:
         services.close()
     return 0
@@ -248,6 +254,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--public-url", help="base URL printed in ticket QR codes (default http://HOST:PORT, with "
                                         "this machine's LAN address for HOST 0.0.0.0)")
     p.add_argument("--ignore-hours", action="store_true", help="issue tickets outside reception hours (demos, tests)")
+    p.add_argument("--public-ops", action="store_true",
+                   help="serve /metrics and the API docs to every caller (default: only to this machine and to "
+                        "manager and admin tokens)")
     p.add_argument("--mqtt", action=argparse.BooleanOptionalAction, default=True,
                    help="publish state, calls and events to the site's MQTT broker (default: on; password from "
                         "MADOGUCHI_MQTT_PASSWORD)")
@@ -275,6 +284,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     disable = users.add_parser("disable", help="disable a user and close their sessions")
     disable.add_argument("name", help="the user to disable")
     _site_options(disable)
+    unlock = users.add_parser("unlock", help="lift the lock-out after too many wrong passwords",
+                              description="Let a user locked after repeated wrong passwords sign in again.")
+    unlock.add_argument("name", help="the user to unlock")
+    _site_options(unlock)
     p.set_defaults(handler=user)
 
     p = subparsers.add_parser("device", help="kiosk and display tokens: add (prints the token), revoke, list",

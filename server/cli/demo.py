@@ -237,6 +237,7 @@ def demo(args: argparse.Namespace) -> int:
         supervisor.start("server", [sys.executable, "-m", "madoguchi.server.cli.main", "serve", "--site", args.site,
                                     "--data-dir", str(data), "--host", args.host, "--port", str(port),
                                     "--public-url", url, "--ignore-hours",
+                                    *(["--public-ops"] if is_wildcard(args.host) else []),
                                     "--mqtt-host", "127.0.0.1", "--mqtt-port", str(mqtt_port),
                                     *(["--config-dir", str(args.config_dir)] if args.config_dir else [])],
                          env={"MADOGUCHI_MQTT_PASSWORD": server_password})
@@ -313,8 +314,9 @@ def render_summary(args: argparse.Namespace, url: str, tokens: dict[str, str], t
         f"-t 'madoguchi/{args.site}/#' -v",
         f"Card reader: {card_reader}",
         "",
-        *([f"Listening on every interface ({args.host}): phones and PCs on the LAN open the URLs above; "
-           "the broker, the printer and the card reader stay on this machine."] if is_wildcard(args.host) else []),
+        *([f"Listening on every interface ({args.host}): phones and PCs on the LAN open the URLs above (the API "
+           "docs and /metrics too, which a site server keeps to this machine and to managers); the broker, the "
+           "printer and the card reader stay on this machine."] if is_wildcard(args.host) else []),
         f"Logs: {logs}    Data: {data}    This summary: {data / 'demo.txt'}",
         "Kiosk and waiting-room display screens come with their own parts (not in this build yet).",
     ]

@@ -121,6 +121,7 @@ def test_demo_on_every_interface_prints_and_encodes_the_lan_address(tmp_path):
         assert status_url.startswith(f"{base}/t/"), "the ticket's QR code points at the LAN address"
         page = httpx.get(status_url)  # reached through the LAN interface, not loopback
         assert page.status_code == 200 and "受付番号" in page.text
+        assert httpx.get(f"{base}/api/v1/docs").status_code == 200, "the demo's API docs open from the LAN too"
         token = re.search(r"kiosk-demo    (\S+)", summary).group(1)
         ticket = httpx.post(f"{base}/api/v1/tickets", json={"procedures": ["juminhyo"]},
                             headers={"Authorization": f"Bearer {token}"}).json()
