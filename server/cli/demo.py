@@ -318,7 +318,6 @@ def render_summary(args: argparse.Namespace, url: str, tokens: dict[str, str], t
            "docs and /metrics too, which a site server keeps to this machine and to managers); the broker, the "
            "printer and the card reader stay on this machine."] if is_wildcard(args.host) else []),
         f"Logs: {logs}    Data: {data}    This summary: {data / 'demo.txt'}",
-        "Kiosk and waiting-room display screens come with their own parts (not in this build yet).",
     ]
     return "\n".join(lines) + "\n"
 
