@@ -20,6 +20,7 @@ from madoguchi.common.cli import CommandError
 COMMAND_MODULES = (
     "madoguchi.server.cli.commands",
     "madoguchi.server.cli.demo",
+    "madoguchi.server.cli.broker",
     "madoguchi.hardware.cli",
     "madoguchi.kiosk.cli",
     "madoguchi.display.cli",

@@ -266,6 +266,13 @@ class BrokerConfig(Model):
     """Broker user of the server; its password comes from MADOGUCHI_MQTT_PASSWORD."""
     keepalive_s: int = Field(30, ge=5, le=600)
     """MQTT keepalive; the broker declares the server offline after 1.5 × this without traffic."""
+    tls_ca_file: str | None = None
+    """CA certificate that signed the broker's; when set, the server connects over TLS (then `port`
+    is the broker's TLS port, usually 8883). See docs/mqtt.md, certificates."""
+    tls_cert_file: str | None = None
+    """Client certificate of the server, if the broker asks for one (`require_certificate`)."""
+    tls_key_file: str | None = None
+    """Private key of that client certificate."""
 
 
 class PolicyConfig(Model):

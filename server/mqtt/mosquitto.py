@@ -8,10 +8,15 @@ Used by the MQTT tests, the demo and an installer. Every client has its own brok
 
 Passwords are hashed with ``mosquitto_passwd -U`` (PBKDF2-SHA512); no plain password is left on disk
 except a bridge's ``remote_password``, which mosquitto needs in clear (the file is made 0600).
+
+Client ids are bound to user names (``use_username_as_clientid``). The plain listener is on this
+machine only; a broker that binds beyond localhost gets a TLS listener (``BrokerTls``) and cannot be
+rendered without one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import subprocess
@@ -71,6 +76,29 @@ class BridgeTarget:
 
 
 @dataclass(frozen=True)
+class BrokerTls:
+    """The site broker's TLS listener: its certificate and key, and the CA that signed it (which
+    displays, kiosks and the server trust)."""
+
+    certfile: Path
+    keyfile: Path
+    cafile: Path
+    port: int = 8883
+    require_certificate: bool = False
+    """Also ask every client for a certificate signed by ``cafile`` (mutual TLS)."""
+
+
+def is_local(address: str) -> bool:
+    """A bind address on this machine only (127.0.0.0/8, ::1, localhost)."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False  # a host name: assume it is reachable from the network
+
+
+@dataclass(frozen=True)
 class RenderedBroker:
     directory: Path
     port: int
@@ -78,6 +106,8 @@ class RenderedBroker:
     acl_path: Path
     password_path: Path
     accounts: dict[str, BrokerAccount]
+    tls_port: int | None = None
+    """The TLS listener's port (on the bind address), if there is one."""
 
     def command(self) -> list[str]:
         return ["mosquitto", "-c", str(self.config_path)]
@@ -128,13 +158,20 @@ def bridge_user(site: str) -> str:
 def render_site_broker(site: str, directory: Path, accounts: Sequence[BrokerAccount], *, port: int = 1883,
                        bind_address: str = "127.0.0.1", persistence_dir: Path | None = None,
                        log_file: Path | None = None, run_as: str | None = None, bridge: BridgeTarget | None = None,
-                       config_dir: Path | None = None) -> RenderedBroker:
+                       config_dir: Path | None = None, tls: BrokerTls | None = None) -> RenderedBroker:
     """Write ``mosquitto.conf``, ``acl`` and ``passwd`` for ``site`` into ``directory``.
+
+    The plain listener (``port``) is on ``bind_address`` when that is this machine, else on 127.0.0.1
+    (for the server on the same machine); beyond localhost, clients connect to the TLS listener on
+    ``bind_address`` (``tls`` is then required).
 
     ``run_as``: the user mosquitto switches to when started as root (default: its own ``mosquitto``
     user, which must be able to read the files). A private broker started by root for tests or the demo
     passes ``"root"``, because it cannot read files under a private temporary directory otherwise.
     """
+    if tls is None and not is_local(bind_address):
+        raise ValueError(f"a broker bound to {bind_address} (beyond localhost) needs TLS: give its certificate, "
+                         "key and CA (docs/mqtt.md, certificates)")
     usernames = [a.username for a in accounts]
     if len(set(usernames)) != len(usernames):
         raise ValueError(f"duplicate broker users: {sorted(u for u in usernames if usernames.count(u) > 1)}")
@@ -151,7 +188,8 @@ def render_site_broker(site: str, directory: Path, accounts: Sequence[BrokerAcco
     if bridge is not None:
         bridge_section = "\n" + _bridge_section(templates, site, bridge)
     text = Template((templates / "site.conf.template").read_text(encoding="utf-8")).substitute(
-        site=site, port=port, bind_address=bind_address, password_file=password_path, acl_file=acl_path,
+        site=site, port=port, local_address=bind_address if is_local(bind_address) else "127.0.0.1",
+        tls_listener=_tls_listener(tls, bind_address), password_file=password_path, acl_file=acl_path,
         run_as=f"user {run_as}" if run_as else "",
         persistence=(f"persistence true\npersistence_location {persistence_dir}/" if persistence_dir
                      else "persistence false"),
@@ -160,7 +198,20 @@ def render_site_broker(site: str, directory: Path, accounts: Sequence[BrokerAcco
     )
     _write_private(config_path, text)
     return RenderedBroker(directory, port, config_path, acl_path, password_path,
-                          {a.username: a for a in accounts})
+                          {a.username: a for a in accounts}, tls.port if tls else None)
+
+
+def _tls_listener(tls: BrokerTls | None, bind_address: str) -> str:
+    if tls is None:
+        return "# no TLS listener: this broker is reachable from this machine only"
+    for path in (tls.certfile, tls.keyfile, tls.cafile):
+        if not path.is_file():
+            raise ValueError(f"TLS file {path} does not exist")
+    lines = [f"listener {tls.port} {bind_address}", f"cafile {tls.cafile}", f"certfile {tls.certfile}",
+             f"keyfile {tls.keyfile}", "tls_version tlsv1.2", "use_username_as_clientid true"]
+    if tls.require_certificate:
+        lines.append("require_certificate true")
+    return "\n".join(lines)
 
 
 def render_central_broker(directory: Path, bridge_passwords: dict[str, str], city_view_password: str, *,
@@ -172,7 +223,8 @@ def render_central_broker(directory: Path, bridge_passwords: dict[str, str], cit
     users = [(bridge_user(site), password) for site, password in bridge_passwords.items()]
     write_password_file(password_path, [*users, (CITY_VIEW_USER, city_view_password)])
     lines = ["per_listener_settings false", "allow_anonymous false", f"password_file {password_path}",
-             f"acl_file {acl_path}", f"listener {port} {bind_address}", "persistence false", "log_dest stderr"]
+             f"acl_file {acl_path}", f"listener {port} {bind_address}", "use_username_as_clientid true",
+             "persistence false", "log_dest stderr"]
     if run_as:
         lines.append(f"user {run_as}")
     _write_private(config_path, "\n".join(lines) + "\n")

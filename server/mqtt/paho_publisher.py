@@ -26,6 +26,7 @@ import datetime as dt
 import logging
 import math
 import os
+import ssl
 import threading
 import time
 from collections import deque
@@ -83,13 +84,21 @@ class MqttSettings:
     """Backoff between connection attempts: doubles from the minimum up to the maximum."""
     close_timeout_s: float = 2.0
     """How long ``close()`` waits for the last messages (offline status, queued calls) to be acknowledged."""
+    tls_ca_file: str | None = None
+    """CA that signed the broker's certificate: set it to connect over TLS (the broker checks nothing
+    else; the server checks the broker's certificate and host name against it)."""
+    tls_cert_file: str | None = None
+    """Client certificate, for a broker that requires one."""
+    tls_key_file: str | None = None
+    """Its private key."""
 
     @classmethod
     def from_broker(cls, broker: BrokerConfig, *, host: str | None = None, port: int | None = None,
                     password: str | None = None, **tuning: Any) -> MqttSettings:
         """The site's broker settings, with command-line overrides."""
         return cls(host=host or broker.host, port=port or broker.port, username=broker.username,
-                   password=password, keepalive_s=broker.keepalive_s, **tuning)
+                   password=password, keepalive_s=broker.keepalive_s, tls_ca_file=broker.tls_ca_file,
+                   tls_cert_file=broker.tls_cert_file, tls_key_file=broker.tls_key_file, **tuning)
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,9 @@ class MqttPublisher:
                              protocol=mqtt.MQTTv5)
         if self.settings.username:
             client.username_pw_set(self.settings.username, self.settings.password)
+        if self.settings.tls_ca_file:
+            client.tls_set(ca_certs=self.settings.tls_ca_file, certfile=self.settings.tls_cert_file,
+                           keyfile=self.settings.tls_key_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)  # type: ignore[arg-type]
         client.on_pre_connect = self._set_will
         client.on_connect = self._on_connect
@@ -217,7 +229,8 @@ class MqttPublisher:
         return client
 
     def _where(self) -> str:
-        return f"MQTT broker {self.settings.host}:{self.settings.port}"
+        scheme = "mqtts" if self.settings.tls_ca_file else "mqtt"
+        return f"MQTT broker {scheme}://{self.settings.host}:{self.settings.port}"
 
     def _set_will(self, client: mqtt.Client, userdata: object) -> None:
         """Before each (re)connect: the retained ``online: false`` the broker publishes if we vanish."""

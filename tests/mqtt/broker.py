@@ -95,6 +95,8 @@ class Recorder:
     password: str
     client_id: str = ""
     clean: bool = True
+    tls_ca: Path | None = None
+    """Connect over TLS, trusting this CA (the port is then the broker's TLS port)."""
     messages: list[Received] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _client: mqtt.Client | None = None
@@ -104,6 +106,8 @@ class Recorder:
         """Connect (MQTT v5), subscribe to ``topics`` at QoS 1 and wait until the subscription is acknowledged."""
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
         client.username_pw_set(self.username, self.password)
+        if self.tls_ca is not None:
+            client.tls_set(ca_certs=str(self.tls_ca))
         client.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]  # paho sleeps fractions fine
         client.on_message = self._on_message
         client.on_publish = self._on_publish
