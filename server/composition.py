@@ -19,7 +19,7 @@ from madoguchi.server.service.container import Services
 from madoguchi.server.service.ids import RandomIds
 from madoguchi.server.service.recent_calls import CallLog
 from madoguchi.server.storage.accounts import Accounts, SignInLimits
-from madoguchi.server.storage.card_vault import CardVault, load_or_create_key
+from madoguchi.server.storage.card_vault import CardVault, SiteKeys, default_key_dir
 from madoguchi.server.storage.database import connect, database_path, transaction
 from madoguchi.server.storage.office_store import OfficeStore
 
@@ -33,6 +33,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     """Base of the status URLs printed as QR codes on tickets."""
     session_ttl: dt.timedelta = dt.timedelta(hours=10)
+    key_dir: Path = field(default_factory=default_key_dir)
+    """The site's card keys (DESIGN §8): outside the data folder, so a copy of it carries no key."""
     signin: SignInLimits = field(default_factory=SignInLimits)
     """Wrong-password limits per address and account, lock-out, password checks at once."""
     secure_cookies: bool = False
@@ -49,10 +51,6 @@ class Settings:
     def database_path(self) -> Path:
         return database_path(self.data_dir, self.site)
 
-    @property
-    def card_key_path(self) -> Path:
-        return self.data_dir / "keys" / f"{self.site}.card.key"
-
 
 def new_office(site: LoadedSite, settings: Settings) -> Office:
     return Office(site.rules, site.catalog, RandomIds(), enforce_hours=not settings.ignore_hours)
@@ -65,14 +63,20 @@ def build(settings: Settings, clock: Clock | None = None, publisher: Publisher |
     store = OfficeStore(conn, settings.site)
     office = new_office(site, settings)
     store.restore(office)
+    clock = clock or SystemClock(site.config.timezone)
+    keys = SiteKeys(settings.key_dir, settings.site)
+    keys.check(settings.data_dir)
+    keys.rotate(clock.now().date())
     with transaction(conn):
-        CardVault.erase_closed(conn)  # whatever a crash left behind
+        erased = CardVault.erase_closed(conn)  # whatever a crash left behind
+    if erased:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # nobody else has the file open yet
     calls = CallLog(settings.site)
     calls.load(store, office)
     return Services(
         settings=settings, site=site, new_office=partial(new_office, site, settings),
-        clock=clock or SystemClock(site.config.timezone), store=store,
-        accounts=Accounts(conn), vault=CardVault(load_or_create_key(settings.card_key_path)),
+        clock=clock, store=store,
+        accounts=Accounts(conn), vault=CardVault(keys),
         office=office, publisher=publisher or NullPublisher(), calls=calls, seq=store.last_seq(),
         writer_conn=writer_conn,
     )
