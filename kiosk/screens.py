@@ -324,7 +324,7 @@ class ScreenBuilder:
     def screen_pin(self) -> Widget:
         v = self.flow.visit
         dots = " ".join("●" if i < len(v.pin) else "○" for i in range(4))
-        info: list[Widget] = [self.text(self.t("pin_title"), size=self.layout.font * 1.1, bold=True)]
+        info: list[Widget] = [self.text(self.t("pin_title"), size=self.layout.font, bold=True)]
         if v.wrong_pin:
             info.append(self.text(self.t("pin_wrong"), bold=True, color=self.palette.alert
                                   if self.palette.name == "normal" else self.palette.primary))
@@ -348,12 +348,15 @@ class ScreenBuilder:
         table = GridLayout(cols=2, spacing=lay.padding, size_hint_y=None)
         table.bind(minimum_height=table.setter("height"))
         for index, (name, value) in enumerate(rows):
-            table.add_widget(self.text(name, size=lay.small_font, bold=True, halign="right"))
+            title = self.text(name, size=lay.small_font, bold=True, halign="right")
             # what the card holds is Japanese whatever the screen's language; the sex is our own word
-            table.add_widget(self.text(value, halign="left", language=None if index == 3 else "ja"))
+            shown = self.text(value, halign="left", language=None if index == 3 else "ja")
+            title.size_hint_x, shown.size_hint_x = 0.28, 0.72
+            table.add_widget(title)
+            table.add_widget(shown)
         buttons = [self.button("confirm_card", self.t("card_confirm_yes"), s.ConfirmCard(), kind="primary"),
                    self.button("refuse_card", self.t("card_confirm_no"), s.RefuseCard())]
-        return self.column(self.text(self.t("card_confirm_title"), size=lay.font * 1.1, bold=True),
+        return self.column(self.text(self.t("card_confirm_title"), size=lay.font, bold=True),
                            table, self.text(self.t("card_confirm_note"), size=lay.small_font),
                            self.grid(buttons), Widget(), spacing=lay.padding)
 
