@@ -207,6 +207,8 @@ def demo(args: argparse.Namespace) -> int:
     if not getattr(args, "verbose", False):
         logging.getLogger().setLevel(logging.WARNING)  # the steps and the summary say what happens; -v for more
     data = args.data_dir.resolve()
+    # the demo's own card keys, beside (never inside) its data folder; its server inherits the setting
+    os.environ.setdefault("MADOGUCHI_KEY_DIR", str(data.parent / f"{data.name}-keys"))
     logs, printed = data / "logs", data / "printed"
     for folder in (logs, printed):
         folder.mkdir(parents=True, exist_ok=True)
