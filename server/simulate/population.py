@@ -21,6 +21,7 @@ from madoguchi.server.core.site import SiteRules
 from madoguchi.server.core.ticket import Priority
 from madoguchi.server.simulate.scenario import HouseholdType, Scenario, Stream
 
+MIXTURE_QUICK_SHARE, MIXTURE_QUICK, MIXTURE_LONG = 0.75, 0.7, 1.9  # 0.75·0.7 + 0.25·1.9 = 1: the mean kept
 PRIORITIES = (Priority.ELDERLY, Priority.WHEELCHAIR, Priority.INFANT, Priority.PREGNANT, Priority.INTERPRETER)
 
 
@@ -129,6 +130,12 @@ class Population:
                 * model.per_procedure.get(procedure, 1.0))
         if model.distribution == "exponential":
             return rng.expovariate(1 / mean)
+        if model.distribution == "gamma":
+            shape = 1 / model.cv**2
+            return rng.gammavariate(shape, mean / shape)
+        if model.distribution == "mixture":
+            quick = rng.random() < MIXTURE_QUICK_SHARE
+            return lognormal(rng, mean * (MIXTURE_QUICK if quick else MIXTURE_LONG), 0.3 if quick else 0.4)
         return lognormal(rng, mean, model.cv)
 
     def _segments(self, rng: random.Random, plan: list[str], stream: Stream) -> tuple[Segment, ...]:

@@ -54,7 +54,10 @@ class HouseholdType(Model):
 
 
 class Handling(Model):
-    distribution: Literal["lognormal", "exponential"] = "lognormal"
+    distribution: Literal["lognormal", "exponential", "gamma", "mixture"] = "lognormal"
+    """The shape of a step's minutes around its mean: lognormal or gamma with ``cv``, exponential (cv 1),
+    or ``mixture``: three cases in four quick (0.7 × the mean, cv 0.3), one in four long (1.9 ×, cv 0.4)
+    — routine cases and ones with a complication, a bimodal shape no single family fits."""
     cv: float = Field(0.5, gt=0, le=3)
     multiplier: float = Field(1.0, gt=0)
     """Every procedure's mean is its catalog prior times this (and times ``per_procedure``)."""
