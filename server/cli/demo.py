@@ -160,7 +160,7 @@ def print_sample(url: str, token: str, printer_uri: str, site_name: str, printed
     import httpx
 
     from madoguchi.hardware.printer import EscposTicketPrinter
-    from madoguchi.hardware.ticket import TicketContent
+    from madoguchi.kiosk.printing import ticket_content
 
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
         # a key of its own per run: the same key would replay the first run's ticket
@@ -168,14 +168,8 @@ def print_sample(url: str, token: str, printer_uri: str, site_name: str, printed
                                headers={"Idempotency-Key": f"demo-sample-{time.time_ns()}"})
         response.raise_for_status()
         ticket = response.json()
-        bands = {b["id"]: b["label"]["ja"] for b in client.get("/api/v1/catalog").json()["bands"]}
-    content = TicketContent(
-        site_name=site_name, display_number=ticket["display_number"], band_label=bands[ticket["band"]],
-        procedure_labels=[s["label"] for s in ticket["plan"]][:12],
-        issued_at=dt.datetime.fromisoformat(ticket["issued_at"]),
-        estimate_low_min=ticket["estimate"]["low"], estimate_high_min=ticket["estimate"]["high"],
-        status_url=ticket["status_url"], notes=["番号が呼ばれたら表示の窓口へお越しください。"], language="ja",
-    )
+        catalog = client.get("/api/v1/catalog").json()
+    content = ticket_content(ticket, catalog, SAMPLE_VISIT["language"])  # the kiosk's own mapping
     before = printed_files(printed)
     receipt = EscposTicketPrinter(printer_uri).print_ticket(content)
     wait_for(lambda: bool(new_files(printed, before)), "the printed ticket's PNG", 10)
@@ -253,6 +247,7 @@ def demo(args: argparse.Namespace) -> int:
         os.chmod(data / "demo.txt", 0o600)
         print(summary, flush=True)
         print(start_display(supervisor, args, data, mqtt_port, display_password, local), flush=True)
+        print(start_kiosk(supervisor, args, data, local, tokens["kiosk"], printer_port, card_reader), flush=True)
         lock.describe(f"serving {url} since {dt.datetime.now():%H:%M:%S}")
         if args.once:
             return 0
@@ -276,6 +271,17 @@ def start_display(supervisor: Supervisor, args: argparse.Namespace, data: Path, 
         return "Waiting-room display: not installed (pip install 'madoguchi[display]')\n"
     return start_demo_display(supervisor.start, args.site, data, mqtt_port, display_password, server_url,
                               DEMO_PASSWORD, args.config_dir)
+
+
+def start_kiosk(supervisor: Supervisor, args: argparse.Namespace, data: Path, server_url: str, token: str,
+                printer_port: int, card_reader: str) -> str:
+    """The touch kiosk (its own part, madoguchi.kiosk), under Xvfb when there is no screen."""
+    try:
+        from madoguchi.kiosk.demo import start_demo_kiosk
+    except ModuleNotFoundError:
+        return "Touch kiosk: not installed (pip install 'madoguchi[kiosk]')\n"
+    return start_demo_kiosk(supervisor.start, args.site, data, server_url, token, f"tcp://127.0.0.1:{printer_port}",
+                            card_reader)
 
 
 def _interrupt(signum: int, frame: object) -> None:
