@@ -60,9 +60,15 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv with $PYTHON"
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: installing madoguchi and its dependencies into .venv"
+# constraints.txt pins every package to the version the tests ran with (scripts/freeze-constraints.sh
+# makes it; see there how to refresh it). A package not listed yet is installed at its newest version.
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+  echo "bootstrap: installing madoguchi and its dependencies into .venv (versions from constraints.txt)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[all,dev]"
+  if ! .venv/bin/python -m pip install -q -c constraints.txt -e ".[all,dev]"; then
+    echo "bootstrap: the versions pinned in constraints.txt do not fit pyproject.toml's requirements:" \
+         "refresh them (scripts/freeze-constraints.sh, see its header) and commit both" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
