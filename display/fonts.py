@@ -21,7 +21,24 @@ from madoguchi.common.fonts import FontFile, find_font, script_for_language, sha
 Weight = Literal["regular", "bold"]
 Color = tuple[int, int, int]
 
-RENDERED_PER_FONT = 64
+RENDERED_BUDGET_BYTES = 16 * 1024 * 1024
+"""Pixels of rendered words kept for the next frame, across all fonts."""
+_RENDERED: OrderedDict[tuple[tuple[str, int, int], str, Color], pygame.Surface] = OrderedDict()
+_rendered_bytes = 0
+
+
+def _remember(key: tuple[tuple[str, int, int], str, Color], surface: pygame.Surface) -> None:
+    global _rendered_bytes
+    size = surface.get_width() * surface.get_height() * surface.get_bytesize()
+    if size > RENDERED_BUDGET_BYTES // 8:
+        return
+    _RENDERED[key] = surface
+    _rendered_bytes += size
+    while _rendered_bytes > RENDERED_BUDGET_BYTES and _RENDERED:
+        _, old = _RENDERED.popitem(last=False)
+        _rendered_bytes -= old.get_width() * old.get_height() * old.get_bytesize()
+
+
 _BIZ_UD = Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDPGothic-{w}.ttf")
 
 
@@ -40,7 +57,7 @@ class TextFont:
     def __init__(self, language: str, px: int, weight: Weight = "regular") -> None:
         self.file = font_file(language, weight)
         self.px = px
-        self._rendered: OrderedDict[tuple[str, Color], pygame.Surface] = OrderedDict()
+        self.key = (str(self.file.path), self.file.index, px)
         self._font: pygame.font.Font | None = None
         self._ft: pygame.freetype.Font | None = None
         if self.file.index == 0:
@@ -52,21 +69,21 @@ class TextFont:
             self._ft = pygame.freetype.Font(str(self.file.path), px, font_index=self.file.index)
             self._ft.pad = True
 
-    def render(self, text: str, color: Color) -> pygame.Surface:
-        """The text drawn (cached: a board redraws mostly the same words); do not draw on the result."""
-        key = (text, color)
-        cached = self._rendered.get(key)
+    def render(self, text: str, color: Color, cache: bool = True) -> pygame.Surface:
+        """The text drawn; do not draw on the result. Cached (a board redraws mostly the same words)
+        within a memory budget shared by every font, so a long day of new numbers keeps memory flat."""
+        key = (self.key, text, color)
+        cached = _RENDERED.get(key)
         if cached is not None:
-            self._rendered.move_to_end(key)
+            _RENDERED.move_to_end(key)
             return cached
         if self._font is not None:
             surface = self._font.render(text, True, color)
         else:
             assert self._ft is not None
             surface, _ = self._ft.render(text, color)
-        self._rendered[key] = surface
-        if len(self._rendered) > RENDERED_PER_FONT:
-            self._rendered.popitem(last=False)
+        if cache:
+            _remember(key, surface)
         return surface
 
     def width(self, text: str) -> int:
@@ -80,7 +97,7 @@ class TextFont:
         return missing_glyphs(self.file, text)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def text_font(language: str, px: int, weight: Weight = "regular") -> TextFont:
     return TextFont(language, max(8, px), weight)
 

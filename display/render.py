@@ -70,6 +70,8 @@ class Renderer:
     def __init__(self, layout: Layout) -> None:
         init()
         self.layout = layout
+        self._number_px: dict[tuple[int, str, Box, str], int] = {}
+        self._numbers: dict[tuple[str, str, Color, Box, str], pygame.Surface] = {}
 
     # ---- text helpers
 
@@ -93,15 +95,29 @@ class Renderer:
 
     def _ink(self, surface: pygame.Surface, text: str, language: str, color: Color, box: Box,
              weight: Weight = "bold") -> pygame.Rect:
-        """``text`` as large as ``box`` allows, measured by its ink (for the number)."""
-        px = int(box.h / 0.72)
-        while True:
-            image = text_font(language, px, weight).render(text, color)
-            ink = image.get_bounding_rect()
-            if (ink.h <= box.h and ink.w <= box.w) or px <= 12:
-                break
-            px = int(px * min(0.97, box.w / max(ink.w, 1), box.h / max(ink.h, 1)))
-        glyphs = image.subsurface(ink)
+        """``text`` as large as ``box`` allows, measured by its ink (for the number).
+
+        The size found is kept per number of characters (the digits are tabular), and the last few
+        numbers drawn are kept whole: redraws for the clock or the language render nothing large again.
+        """
+        key = (text, language, color, box, weight)
+        image = self._numbers.get(key)
+        if image is None:
+            size_key = (len(text), language, box, weight)
+            px = self._number_px.get(size_key, int(box.h / 0.72))
+            while True:
+                image = text_font(language, px, weight).render(text, color, cache=False)
+                ink = image.get_bounding_rect()
+                if (ink.h <= box.h and ink.w <= box.w) or px <= 12:
+                    break
+                px = int(px * min(0.97, box.w / max(ink.w, 1), box.h / max(ink.h, 1)))
+            self._number_px[size_key] = px
+            image = image.subsurface(ink).copy()
+            self._numbers[key] = image
+            while len(self._numbers) > 4:
+                self._numbers.pop(next(iter(self._numbers)))
+        glyphs = image
+        ink = image.get_rect()
         x = box.x + (box.w - ink.w) // 2
         y = box.y + (box.h - ink.h) // 2
         return surface.blit(glyphs, (x, y))

@@ -52,6 +52,7 @@ class DisplayProcess:
     size: str = "1920x1080"
     username: str = "display-1"
     extra: tuple[str, ...] = ()
+    password: str | None = None  # default: the account's own
     process: subprocess.Popen | None = None
     env: dict[str, str] = field(default_factory=dict)
 
@@ -66,7 +67,7 @@ class DisplayProcess:
     def start(self) -> DisplayProcess:
         self.directory.mkdir(parents=True, exist_ok=True)
         password = self.directory / "password"
-        password.write_text(self.broker.rendered.account(self.username).password)
+        password.write_text(self.password or self.broker.rendered.account(self.username).password)
         log = (self.directory / "display.log").open("ab")
         env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy", "PYTHONUNBUFFERED": "1",
                **self.env}

@@ -128,3 +128,25 @@ def _wait_announced(display: DisplayProcess, count: int) -> list[dict]:
     from tests.live import wait_until
     wait_until(lambda: len(display.announcements()) >= count, 40, f"{count} announcement(s)", interval_s=0.2)
     return display.announcements()
+
+
+def test_the_server_going_away_puts_up_the_notice(tmp_path, broker, server, displays):
+    display = DisplayProcess(broker, tmp_path / "display", display_config(tmp_path), extra=("--no-audio",))
+    displays.append(display.start())
+    display.wait_screen(lambda s: s["trusted"], 20, "the live board")
+    server.stop()  # a clean stop publishes the server's retained online: false
+    info = display.wait_screen(lambda s: s["notice"], 10, "the notice once the server is gone")
+    assert info["highlighted"] is False and info["audio"] == "off"
+
+
+def test_refused_credentials_are_not_retried_and_the_board_says_it_is_not_live(tmp_path, broker, displays):
+    display = DisplayProcess(broker, tmp_path / "display", display_config(tmp_path, rotate_s=2),
+                             password="wrong-password", extra=("--no-audio",))
+    displays.append(display.start())
+    info = display.wait_screen(lambda s: s["notice"], 20, "the notice")
+    assert info["state_seq"] is None
+    from tests.live import wait_until
+    wait_until(lambda: "refused user 'display-1'" in display.log(), 10, "the refusal in the log")
+    # the language turns every 2 s: four more frames leave paho's back-off (0.5–4 s) time to retry
+    display.wait_screen(lambda s: s["frame"] >= info["frame"] + 4, 20, "four more frames")
+    assert display.log().count("refused user") == 1, "tried again after a refusal"
