@@ -84,6 +84,10 @@ def test_demo_starts_the_site_prints_working_urls_and_stops_cleanly(tmp_path):
         demo.send_signal(signal.SIGTERM)  # as a supervisor or `kill` would; Ctrl-C takes the same path
         output, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, output
+    broker_log = (data / "logs" / "mosquitto.log").read_text(encoding="utf-8").split("\n")
+    ended = next(n for n, line in enumerate(broker_log) if "terminating" in line)
+    goodbye = re.compile(r"Client (madoguchi-)?server-chuo (closed its connection|disconnected)")
+    assert any(goodbye.search(line) for line in broker_log[:ended]), "the server left before the broker stopped"
     for port in ports.values():
         with httpx.Client(timeout=0.5) as client:
             try:
