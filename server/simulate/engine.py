@@ -327,7 +327,7 @@ class Simulator:
         ahead = sum(1 for other in self.office.waiting()
                     if other.id != ticket.id and any(c.can_serve(other.band, other.procedure) for c in servers)
                     and self.office.policy_key(self.office.candidate(other)) < mine)
-        record.baselines = self.baselines.predict(record.queue, ahead, len(open_servers), free)
+        record.baselines = self.baselines.predict(record.queue, ahead, len(open_servers), free, ticket.band, self.t)
 
     # ----- counters
 
@@ -375,7 +375,7 @@ class Simulator:
         assert active.ticket is not None
         if active.ticket.called_min is None:
             active.ticket.called_min = self.t
-            self.baselines.on_call(active.ticket.queue, self.t - active.ticket.issued_min)
+            self.baselines.on_call(active.ticket.queue, self.t - active.ticket.issued_min, active.ticket.band, self.t)
         if active.record.visit.no_show and not active.called_before:
             self._at(self.t + self.scenario.resident.recall_wait_min, self._no_show, cid)
         else:

@@ -18,7 +18,8 @@ from madoguchi.server.simulate.engine import TicketRecord, VisitRecord
 from madoguchi.server.simulate.runner import RunResult
 
 DEPARTMENTS_OF_THE_SURVEY = frozenset({"kuminka", "fukushika", "hokenkodomo"})
-PREDICTORS = ("project", "QL", "LES", "ZMS")
+PREDICTORS = ("project", "QL", "LES", "ZMS", "HOUR")
+BASELINES = PREDICTORS[1:]
 
 
 def tennyu_three_departments(record: VisitRecord) -> bool:

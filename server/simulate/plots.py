@@ -114,7 +114,8 @@ def accuracy_bars(result: RunResult, path: Path) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     tickets = [t for t in measures.tickets(result) if t.wait_min is not None and t.estimate is not None]
-    for name, colour in zip(measures.PREDICTORS, ("#1b7837", "#2166ac", "#d6604d", "#878787"), strict=True):
+    colours = ("#1b7837", "#2166ac", "#d6604d", "#878787", "#b35806")
+    for name, colour in zip(measures.PREDICTORS, colours, strict=True):
         grouped = measures.by_hour(
             (t.issued_min, abs(t.wait_min - (t.estimate.minutes if name == "project" else t.baselines[name])))
             for t in tickets if t.wait_min is not None and t.estimate is not None)

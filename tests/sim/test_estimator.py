@@ -111,7 +111,7 @@ def test_on_simulated_days_the_estimate_beats_every_baseline():
     found = measures.accuracy(result)
     ours = found["project"]
     assert ours.n > 500
-    for baseline in ("QL", "LES", "ZMS"):
+    for baseline in measures.BASELINES:
         assert ours.mae < 0.8 * found[baseline].mae, baseline
     assert ours.under_share < 0.15
     assert 0.7 < ours.coverage < 0.9
