@@ -180,9 +180,9 @@ class Writer:
             conn.execute("PRAGMA busy_timeout = 30000")
         if busy:
             self._erased.set()  # readers were still on the WAL: again after the next pause
-            self._stop.wait(CHECKPOINT_EVERY_S)
         else:
             self.truncations += 1
+        self._stop.wait(CHECKPOINT_EVERY_S)  # at most one truncation a second, whatever the rate of erasures
 
     def close(self) -> None:
         self._queue.put(None)

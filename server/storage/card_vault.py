@@ -7,7 +7,7 @@ visit deletes that row (``secure_delete`` zeroes it in the database) and the wri
 WAL (service/writer.py), so neither file holds the items nor the visit's key any more.
 
 Site keys live in a key folder outside the data folder (``/etc/madoguchi/keys`` unless
-``$MADOGUCHI_KEY_DIR`` or ``--key-dir`` says otherwise), one file per service day, mode 0600. A new
+``$MADOGUCHI_KEY_DIR`` says otherwise), one file per service day, mode 0600. A new
 day's key is made on first use and the keys of earlier days are destroyed (daily rotation): any copy
 of card data left behind (a backup, a disk block) becomes unreadable by the next day at the latest.
 Losing a key makes stored card data unreadable, which is safe: staff read the card again.
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from madoguchi.common.cli import CommandError
 from madoguchi.server.storage.office_store import OPEN, SideWrite
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ def default_key_dir() -> Path:
     return Path(os.environ.get(KEY_DIR_ENV) or DEFAULT_KEY_DIR)
 
 
-class KeyFolderError(Exception):
-    """The key folder cannot be used (missing rights, or it lies inside the data folder)."""
+class KeyFolderError(CommandError):
+    """The key folder cannot be used (missing rights, or it lies inside the data folder); every command
+    that opens the site reports it as one line, without a traceback."""
 
 
 class SiteKeys:
@@ -81,7 +83,7 @@ class SiteKeys:
         keys, data = self.directory.resolve(), data_dir.resolve()
         if keys == data or data in keys.parents:
             raise KeyFolderError(f"the card key folder {self.directory} is inside the data folder {data_dir}: "
-                                 f"choose another with --key-dir or {KEY_DIR_ENV}")
+                                 f"choose another with {KEY_DIR_ENV}")
 
     def rotate(self, today: dt.date) -> None:
         """Make today's key and destroy the keys of earlier days."""
@@ -98,7 +100,7 @@ class SiteKeys:
             return path.read_bytes().strip()  # another process made it meanwhile
         except OSError as exc:
             raise KeyFolderError(f"cannot create the card key {path}: {exc.strerror}; choose a key folder "
-                                 f"with --key-dir or {KEY_DIR_ENV}") from exc
+                                 f"with {KEY_DIR_ENV}") from exc
         with os.fdopen(fd, "wb") as handle:
             handle.write(key)
             handle.flush()

@@ -138,5 +138,5 @@ def test_a_key_folder_the_server_cannot_write_is_reported_clearly(tmp_path):
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
     keys = SiteKeys(blocked / "keys", "chuo")
-    with pytest.raises(KeyFolderError, match="--key-dir"):
+    with pytest.raises(KeyFolderError, match=KEY_DIR_ENV):
         keys.rotate(dt.date(2026, 12, 7))
