@@ -1,14 +1,13 @@
 """The display's main loop: MQTT updates → board → a frame drawn only when something visible changed.
 
 Redraws happen on a message, when a highlight ends, the clock's minute or the language turns, or the
-board's trust changes; between them the loop sleeps in ``pygame.event.wait`` (an idle display uses
+board's trust changes; between them the loop sleeps on an event the MQTT thread sets (an idle display uses
 almost no CPU). With a screenshot directory, ``screen.png`` (and ``screen.json``, what it shows) is
 written after each change, at most once a second.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -35,8 +34,7 @@ log = logging.getLogger(__name__)
 SCREENSHOT_EVERY_S = 1.0
 STATUS_EVERY_S = 30.0
 STATUS_MIN_GAP_S = 5.0
-TICK_MS = 250
-WAKE = pygame.event.custom_type()
+TICK_S = 0.25
 
 
 @dataclass
@@ -70,6 +68,7 @@ class DisplayApp:
         self._last_status = 0.0
         self._stopping = False
         self._status_due = False
+        self._woken = threading.Event()
         announcer.on_status = self._audio_changed
 
     # ---- running
@@ -77,7 +76,7 @@ class DisplayApp:
     def run(self) -> None:
         screen = self._open_screen()
         self.renderer = Renderer(compute(*screen.get_size(), band_count=3))
-        self.subscriber.wake = _wake
+        self.subscriber.wake = self._woken.set
         self.subscriber.start()
         self.announcer.start()
         self.subscriber.report(audio=self.announcer.status)
@@ -96,7 +95,9 @@ class DisplayApp:
                     self._report()
                 if self.options.run_for_s is not None and now - started >= self.options.run_for_s:
                     break
-                pygame.event.wait(TICK_MS)
+                # sleep until an MQTT update or the next tick (SDL's own wait polls on some drivers)
+                self._woken.wait(TICK_S)
+                self._woken.clear()
         finally:
             self.subscriber.stop()
             self.announcer.stop()
@@ -106,6 +107,7 @@ class DisplayApp:
 
     def stop(self) -> None:
         self._stopping = True
+        self._woken.set()
 
     def _open_screen(self) -> pygame.Surface:
         pygame.display.init()
@@ -212,12 +214,6 @@ class DisplayApp:
         self._shot_thread = threading.Thread(target=_save_screenshot, name="madoguchi-display-screenshot",
                                              args=(directory, screen.copy(), dict(self._shot_info)), daemon=True)
         self._shot_thread.start()
-
-
-def _wake() -> None:
-    """From paho's thread: end the main loop's wait now (SDL's event queue is thread-safe)."""
-    with contextlib.suppress(pygame.error):
-        pygame.event.post(pygame.event.Event(WAKE))
 
 
 def _save_screenshot(directory: Path, image: pygame.Surface, info: dict[str, object]) -> None:

@@ -71,6 +71,7 @@ def run() -> str:
 
 
 def _run(tmp: Path) -> str:
+    load_before = os.getloadavg()[0]
     broker = start_site_broker(tmp / "broker")
     os.environ[PASSWORD_ENV] = broker.rendered.account(SERVER_USER).password
     server = LiveServer(tmp / "data")
@@ -99,7 +100,8 @@ def _run(tmp: Path) -> str:
         "",
         "`.venv/bin/python -m tests.bench.run bench_display`: a live server and mosquitto on this machine, the "
         "display as its own process (SDL off-screen, 1920×1080, `--no-audio`), one JSON line per frame drawn. "
-        f"{CALLS} calls through `POST /counters/c1/call-next`, one at a time.",
+        f"{CALLS} calls through `POST /counters/c1/call-next`, one at a time. Machine load average when it "
+        f"began: {load_before:.1f} (2 cores shared with whatever else runs: the tail moves with it).",
         "",
         "| measure | p50 | p99 | max |",
         "|---|---|---|---|",
