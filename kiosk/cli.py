@@ -30,7 +30,7 @@ def _size(text: str) -> tuple[int, int]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("kiosk", help="run the touch kiosk (Kivy) against a site server")
-    p.add_argument("--site", required=True)
+    p.add_argument("--site", required=True, help="site id, e.g. chuo")
     p.add_argument("--server", required=True, help="the site server's base URL, e.g. http://127.0.0.1:8000")
     p.add_argument("--token-file", type=Path, required=True,
                    help="file with this kiosk's device token (madoguchi device add NAME --kind kiosk)")
