@@ -9,6 +9,7 @@ the notice is words in Japanese and English.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pygame
@@ -16,7 +17,7 @@ import pygame.freetype
 
 from madoguchi.common.i18n import message
 from madoguchi.display.board import BoardView, CallView
-from madoguchi.display.fonts import Color, Weight, text_font
+from madoguchi.display.fonts import Color, TextFont, Weight, text_font
 from madoguchi.display.layout import Box, Layout
 from madoguchi.display.text import clock_text, date_text
 
@@ -75,7 +76,7 @@ class Renderer:
 
     # ---- text helpers
 
-    def _fit(self, text: str, language: str, px: int, width: int, weight: Weight = "regular"):
+    def _fit(self, text: str, language: str, px: int, width: int, weight: Weight = "regular") -> TextFont:
         font = text_font(language, px, weight)
         while px > 10 and font.width(text) > width:
             px = int(px * 0.92)
@@ -291,7 +292,7 @@ class Renderer:
         self._tag(surface, text, "ja", lay.small_px, lay.recent.right, lay.recent.y + title_h // 2)
 
 
-def wrap(text: str, language: str, width: int, measure) -> list[str]:
+def wrap(text: str, language: str, width: int, measure: Callable[[str], int]) -> list[str]:
     """Lines of ``text`` no wider than ``width``: by words, or by characters for Japanese and Chinese
     (never a line starting with 、。」）— 禁則)."""
     cjk = language.split("-")[0] in {"ja", "zh"}

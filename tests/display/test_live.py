@@ -150,3 +150,17 @@ def test_refused_credentials_are_not_retried_and_the_board_says_it_is_not_live(t
     # the language turns every 2 s: four more frames leave paho's back-off (0.5–4 s) time to retry
     display.wait_screen(lambda s: s["frame"] >= info["frame"] + 4, 20, "four more frames")
     assert display.log().count("refused user") == 1, "tried again after a refusal"
+
+
+def test_a_killed_display_is_marked_offline_by_its_last_will(tmp_path, broker, displays):
+    display = DisplayProcess(broker, tmp_path / "display", display_config(tmp_path), extra=("--no-audio",))
+    displays.append(display.start())
+    watcher = recorder_for(broker, "display-2").connect(device_status_topic(SITE, "display-1"))
+    try:
+        watcher.wait_for(lambda ms: ms[-1:] and ms[-1].json()["online"] is True, 20, "the display's birth")
+        display.process.kill()  # SIGKILL: no clean stop, only the broker's will speaks for it
+        display.process.wait(10)
+        watcher.wait_for(lambda ms: ms[-1].json()["online"] is False, 10, "the last will")
+        assert watcher.messages[-1].json()["device"] == "display-1"
+    finally:
+        watcher.disconnect()
