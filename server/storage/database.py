@@ -155,6 +155,13 @@ def backup(source: Path, target: Path, progress: Callable[[int, int], None] | No
             if progress:
                 progress(total - remaining, total)
         src.backup(dst, pages=256, progress=report)
+        # Card data never goes into a backup (DESIGN §8: erased means unreadable from a backup too; it
+        # lives only as long as its visit, which a backup outlives): deleted from the copy, which is
+        # then rebuilt, so not even its freed pages hold it.
+        dst.execute("PRAGMA secure_delete = ON")
+        dst.execute("DELETE FROM card_data")
+        dst.commit()
+        dst.execute("VACUUM")
     finally:
         dst.close()
         src.close()

@@ -140,3 +140,20 @@ def test_a_key_folder_the_server_cannot_write_is_reported_clearly(tmp_path):
     keys = SiteKeys(blocked / "keys", "chuo")
     with pytest.raises(KeyFolderError, match=KEY_DIR_ENV):
         keys.rotate(dt.date(2026, 12, 7))
+
+
+def test_a_backup_holds_no_card_data_even_of_a_visit_still_open(tmp_path):
+    from madoguchi.server.storage.database import backup
+
+    data, key_dir = tmp_path / "data", tmp_path / "keys"
+    api = make_api(data, key_dir=key_dir)
+    try:
+        ticket_id = api.post("/api/v1/tickets", "kiosk", json={"procedures": ["juminhyo"], "card": CARD}).json()["id"]
+        backup(api.services.settings.database_path, tmp_path / "backups" / "chuo.sqlite3")
+        assert api.services.vault.read(api.services.store.conn, ticket_id) == CARD, "the live visit keeps its card"
+        keys = [p.read_bytes().strip() for p in key_dir.iterdir()]
+    finally:
+        api.services.close()
+    copies = every_file(tmp_path / "backups")
+    assert copies and recoverable(copies, keys) == []
+    assert not [p for p, b in copies.items() if b"mdg1:" in b]
