@@ -24,6 +24,8 @@ SAME_AS = {
     "enum": "literal_error", "string_pattern_mismatch": "invalid", "value_error": "invalid",
 }
 JOINERS = {"ja": "", "en": " "}
+DATE_BOUNDS = {"greater_than_equal": "date_from", "less_than_equal": "date_until"}
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def path_of(error: Mapping[str, Any]) -> tuple[str, list[int]]:
@@ -61,6 +63,9 @@ def sentence(error: Mapping[str, Any], language: str) -> str:
     if ("errors", f"validation.{kind}") not in catalog("ja"):
         kind = "invalid"
     ctx = dict(error.get("ctx") or {})
+    bound = ctx.get("ge", ctx.get("le"))
+    if kind in DATE_BOUNDS and DATE.fullmatch(str(bound)):  # 「1900-01-01以降」, not 「以上」
+        kind = DATE_BOUNDS[kind]
     params: dict[str, object] = {k: _short(str(v)) for k, v in ctx.items() if k != "error"}
     if kind == "literal_error":
         params["expected"] = _choices(str(ctx.get("expected", "")), language)

@@ -53,6 +53,15 @@ def test_no_japanese_detail_carries_pydantic_english(api):
                                 "wheelchair、pregnant、elderly、interpreter、infant")
 
 
+def test_card_dates_out_of_range_say_which_dates_are_allowed(api):
+    card = {"name": "テスト", "address": "熊本市中央区", "sex": "1"}
+    early = ticket(api, {"procedures": ["juminhyo"], "card": {**card, "birth_date": "0001-01-01"}}).json()
+    assert early["detail"] == "入力内容に誤りがあります: カードの生年月日は1900-01-01以降の日付にしてください。"
+    late = ticket(api, {"procedures": ["juminhyo"], "card": {**card, "birth_date": "2027-01-01"}}, "en").json()
+    assert late["detail"] == "Some input is not valid: Please give the birth date on the card on or before 2026-12-07."
+    assert late["messages"]["ja"].endswith("カードの生年月日は2026-12-07以前の日付にしてください。")
+
+
 def test_bad_json_says_so_in_both_languages(api):
     response = api.post("/api/v1/tickets", "kiosk", content=b'{"procedures": ["juminhyo"',
                         headers={"Content-Type": "application/json"})
