@@ -165,6 +165,9 @@ class KioskController:
             bar.add_widget(b.button("back", b.t("back"), s.Back(), kind="quiet",
                                     width=max(lay.touch_min_px * 2.5, lay.width * 0.2)))
         bar.add_widget(Widget())
+        if self.flow.state is State.PIN:
+            bar.add_widget(b.button("skip_card", b.t("skip_card"), s.SkipCard(), kind="quiet",
+                                    width=max(lay.touch_min_px * 3, lay.width * 0.35), size=lay.small_font))
         return bar
 
     # -- screenshots --------------------------------------------------------------------------

@@ -94,11 +94,13 @@ class ScreenBuilder:
     def grid(self, buttons: list[BigButton], cols: int | None = None) -> GridLayout:
         cols = cols or self.layout.columns(len(buttons))
         rows = -(-len(buttons) // cols)
+        # one row of answers (yes / no) gets taller buttons: easier to hit, and the screen has room
+        height = self.layout.button_height * (1.5 if rows == 1 else 1)
         grid = GridLayout(cols=cols, spacing=self.layout.padding * 2, size_hint_y=None,
-                          height=rows * self.layout.button_height + (rows - 1) * self.layout.padding * 2)
+                          height=rows * height + (rows - 1) * self.layout.padding * 2)
         for button in buttons:
             button.size_hint_y = None
-            button.height = self.layout.button_height
+            button.height = height
             grid.add_widget(button)
         return grid
 
@@ -311,6 +313,8 @@ class ScreenBuilder:
                          spacing=self.layout.padding * 3)
         body.add_widget(self.column(*info))
         holder = BoxLayout(orientation="vertical")
+        if self.layout.landscape:  # the pad takes its own width; the words get the rest of the screen
+            holder.size_hint_x, holder.width = None, pad.width + 2 * self.layout.padding
         holder.add_widget(Widget())
         row = BoxLayout(size_hint_y=None, height=pad.height)
         row.add_widget(Widget())
@@ -330,7 +334,7 @@ class ScreenBuilder:
                                   if self.palette.name == "normal" else self.palette.primary))
         info.append(self.text(self.t("pin_tries_left", n=v.tries_left), bold=v.tries_left == 1))
         info.append(self.text(dots, size=self.layout.title_font * 1.4, language="ja"))
-        info.append(self.grid([self.button("skip_card", self.t("skip_card"), s.SkipCard(), kind="quiet")]))
+        info.append(Widget())  # "continue without the card" is in the bottom bar, beside back
         return self.pin_layout(info, self.pin_pad(v.pin, self._pin_key))
 
     def screen_pin_last_try(self) -> Widget:
@@ -356,9 +360,18 @@ class ScreenBuilder:
             table.add_widget(shown)
         buttons = [self.button("confirm_card", self.t("card_confirm_yes"), s.ConfirmCard(), kind="primary"),
                    self.button("refuse_card", self.t("card_confirm_no"), s.RefuseCard())]
-        return self.column(self.text(self.t("card_confirm_title"), size=lay.font, bold=True),
-                           table, self.text(self.t("card_confirm_note"), size=lay.small_font),
-                           self.grid(buttons), Widget(), spacing=lay.padding)
+        scroll = ScrollView(do_scroll_x=False, bar_width=max(6, lay.padding))  # large text on a small screen
+        scroll.add_widget(table)
+        shown = self.column(self.text(self.t("card_confirm_title"), size=lay.font, bold=True), scroll,
+                            spacing=lay.padding)
+        decide = self.column(self.text(self.t("card_confirm_note"), size=lay.small_font),
+                             self.grid(buttons, cols=1 if lay.landscape else 2), Widget(), spacing=lay.padding * 2)
+        body = BoxLayout(orientation="horizontal" if lay.landscape else "vertical", spacing=lay.padding * 3)
+        body.add_widget(shown)
+        body.add_widget(decide)
+        if lay.landscape:
+            shown.size_hint_x, decide.size_hint_x = 0.62, 0.38
+        return body
 
     def screen_card_error(self) -> Widget:
         problem = self.flow.visit.card_problem or s.CardProblem.READER_BROKEN

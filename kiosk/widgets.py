@@ -23,6 +23,29 @@ def font_path(language: str, bold: bool = False) -> str:
     return str(find_font(script_for_language(language), "bold" if bold else "regular").path)
 
 
+_PHRASE_SCRIPTS = {"ja": "ja", "ja-easy": "ja", "zh": "zh"}
+
+
+def break_lines(text: str, language: str, font_name: str, font_size: float, width: float) -> str:
+    """Japanese and Chinese broken into lines between BudouX phrases with 禁則 (Kivy would cut anywhere,
+    even before 「。」); room for one hanging punctuation mark is left at the end of each line."""
+    script = _PHRASE_SCRIPTS.get(language)
+    limit = width - font_size
+    if script is None or limit <= font_size or not text:
+        return text
+    from kivy.core.text import Label as CoreLabel
+
+    from madoguchi.hardware.ticket_render import wrap
+
+    core = CoreLabel(font_name=font_name, font_size=font_size)
+
+    def measure(part: str) -> float:
+        return float(core.get_extents(part)[0])
+
+    return "\n".join("\n".join(part.strip(" ") for part in wrap(line, measure, limit, by_words=False, script=script))
+                     if line else "" for line in text.split("\n"))
+
+
 def _text_options(language: str, bold: bool) -> dict[str, object]:
     options: dict[str, object] = {"font_name": font_path(language, bold)}
     script = shaping_script(language)
@@ -39,12 +62,15 @@ class TextLabel(Label):
         super().__init__(text=text, font_size=size_px, color=(*color, 1), halign=halign, valign="middle",
                          size_hint_y=None, **_text_options(language, bold), **kwargs)
         self.language = language
+        self.source_text = text
         self.min_height = min_height
         self.bind(width=self._wrap, texture_size=self._fit)
         self._wrap()
 
     def _wrap(self, *_: object) -> None:
-        self.text_size = (max(1, self.width - 8), None)
+        width = max(1, self.width - 8)
+        self.text = break_lines(self.source_text, self.language, self.font_name, self.font_size, width)
+        self.text_size = (width, None)
 
     def _fit(self, *_: object) -> None:
         self.height = max(self.min_height, self.texture_size[1] + 8)
@@ -60,17 +86,21 @@ class BigButton(Button):
                          **_text_options(language, bold), **kwargs)
         self.kiosk_id = kiosk_id
         self.language = language
+        self.source_text = text
         self._border = border
         self._wanted_font = size_px
         self.bind(size=self._wrap, pos=self._draw_border)
 
     def _wrap(self, *_: object) -> None:
         """Wraps the text in the button and shrinks it (to 60% at most) until it fits."""
-        self.text_size = (max(1, self.width - 16), None)
+        width = max(1, self.width - 16)
+        self.text_size = (width, None)
         self.font_size = self._wanted_font
+        self.text = break_lines(self.source_text, self.language, self.font_name, self.font_size, width)
         self.texture_update()
         while self.texture_size[1] > self.height - 8 and self.font_size > self._wanted_font * 0.6:
             self.font_size *= 0.9
+            self.text = break_lines(self.source_text, self.language, self.font_name, self.font_size, width)
             self.texture_update()
         self.text_size = (max(1, self.width - 16), max(1, self.height - 8))
         self._draw_border()
