@@ -104,6 +104,9 @@ class Names:
         elif kind == "life_event":
             event = office.catalog.life_events.get(value)
             found = event.label if event else None
+        elif kind == "question":
+            question = office.catalog.questions.get(value)
+            found = question.label if question else None
         elif kind == "band":
             band = office.bands.get(value)
             found = band.label if band else None
@@ -122,7 +125,7 @@ class Names:
 # parameter name → (kind of id, named alone or listed with its id)
 NAMED = {"counter": ("counter", False), "procedure": ("procedure", False), "life_event": ("life_event", False),
          "band": ("band", False), "bands": ("band", False), "skills": ("skill", False),
-         "life_events": ("life_event", True), "procedures": ("procedure", True),
+         "life_events": ("life_event", True), "procedures": ("procedure", True), "questions": ("question", True),
          "state": ("state", False), "status": ("state", False), "expected": ("state", False)}
 
 

@@ -62,7 +62,7 @@ def parse_answers(catalog: Catalog, event: LifeEvent | None, raw: Mapping[str, o
             continue
         question = catalog.questions.get(key)
         if question is None or key not in allowed:
-            raise invalid("unknown_answer", question=key)
+            raise invalid("unknown_answer", question=key, questions=[q for q in catalog.questions if q in allowed])
         if question.type is QuestionType.BOOL:
             if not isinstance(value, bool):
                 raise invalid("answer_not_bool", question=key)

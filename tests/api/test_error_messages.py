@@ -89,6 +89,14 @@ def test_an_unknown_procedure_lists_the_ones_offered(api):
     assert "juminhyo（住民票の写し）" in problem["detail"] and "inkan（印鑑登録）" in problem["detail"]
 
 
+def test_an_answer_to_a_question_the_life_event_does_not_ask_lists_the_ones_it_asks(api):
+    problem = ticket(api, {"life_event": "tenshutsu", "answers": {"nursery": True}}).json()
+    assert problem["code"] == "unknown_answer"
+    assert problem["detail"].startswith("質問「nursery」はこのライフイベントにはありません。"
+                                        "答えられる質問: household（")
+    assert "dog（犬を飼っていますか）" in problem["detail"]
+
+
 def test_counters_are_named_as_residents_and_staff_know_them(api):
     nothing = api.post("/api/v1/counters/c1/finish", "counter").json()
     assert nothing["detail"] == "1番窓口で呼び出し中の整理券がありません。"
