@@ -16,7 +16,8 @@ from PIL import Image
 from madoguchi.server.cli.demo_runtime import lan_address
 from tests.live import free_port, wait_until
 
-DEMO = [sys.executable, "-m", "madoguchi.server.cli.main", "demo"]
+CLI = [sys.executable, "-m", "madoguchi.server.cli.main"]
+DEMO = [*CLI, "demo"]
 
 
 def demo_argv(data: Path, *extra: str) -> tuple[list[str], dict[str, int]]:
@@ -135,3 +136,23 @@ def test_demo_on_every_interface_prints_and_encodes_the_lan_address(tmp_path):
         demo.send_signal(signal.SIGTERM)
         output, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, output
+
+
+def test_serve_on_every_interface_without_a_public_url_puts_the_lan_address_in_tickets(tmp_path):
+    address = lan_address()
+    assert address and not address.startswith("127."), "this machine needs a LAN interface for the test"
+    data, port = tmp_path / "site", free_port()
+    token = subprocess.run([*CLI, "device", "add", "kiosk-1", "--kind", "kiosk", "--data-dir", str(data)],
+                           capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    server = subprocess.Popen([*CLI, "serve", "--data-dir", str(data), "--host", "0.0.0.0", "--port", str(port),
+                               "--ignore-hours", "--no-mqtt"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://{address}:{port}"
+        wait_until(lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200, 60, "the server on the LAN")
+        ticket = httpx.post(f"{base}/api/v1/tickets", json={"procedures": ["juminhyo"]},
+                            headers={"Authorization": f"Bearer {token}"}).json()
+        assert ticket["status_url"].startswith(f"{base}/t/"), "not http://0.0.0.0:… in the QR code"
+        assert httpx.get(f"{base}/api/v1/docs").status_code == 404, "a site server keeps its docs off the LAN"
+    finally:
+        server.terminate()
+        server.wait(30)
