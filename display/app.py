@@ -184,7 +184,10 @@ class DisplayApp:
         frame = Frame(view, language, wall, self._audio, self.settings.message, self.settings.site_name)
         began = time.perf_counter()
         drawn = self.renderer.draw(screen, frame)
-        pygame.display.flip()
+        if self.frames == 0:
+            pygame.display.flip()
+        elif drawn.changed:
+            pygame.display.update(drawn.changed)  # a call redraws half the screen; the clock a strip
         draw_ms = (time.perf_counter() - began) * 1000
         self.frames += 1
         self._shot_due = True

@@ -57,9 +57,11 @@ def localized(texts: dict[str, str], language: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Drawn:
-    """Where the call's number was drawn (its ink), for screenshots' checks."""
+    """Where the call's number was drawn (its ink), for screenshots' checks, and which parts of the
+    screen differ from the previous frame (only those need to reach the screen)."""
 
     number: pygame.Rect | None
+    changed: list[pygame.Rect]
 
 
 def init() -> None:
@@ -71,6 +73,7 @@ class Renderer:
     def __init__(self, layout: Layout) -> None:
         init()
         self.layout = layout
+        self._region_keys: dict[str, object] = {}
         self._number_px: dict[tuple[int, str, Box, str], int] = {}
         self._numbers: dict[tuple[str, str, Color, Box, str], pygame.Surface] = {}
 
@@ -148,7 +151,25 @@ class Renderer:
         else:
             self._notice(surface)
         self._audio(surface, frame)
-        return Drawn(number)
+        changed = []
+        for name, (box, key) in self._regions(frame).items():
+            if self._region_keys.get(name) != key:
+                self._region_keys[name] = key
+                changed.append(_rect(box))
+        return Drawn(number, changed)
+
+    def _regions(self, frame: Frame) -> dict[str, tuple[Box, object]]:
+        """Each part of the screen with what its pixels depend on (everything between them stays black)."""
+        lay, view, lang = self.layout, frame.view, frame.language
+        main = Box(lay.main_tag.x, lay.main_tag.y, lay.main_tag.w, lay.counter.bottom - lay.main_tag.y)
+        lower_y = lay.bands.y
+        return {
+            "header": (lay.header, (lang, frame.now.strftime("%Y%m%d%H%M"), tuple(frame.site_name.items()))),
+            "main": (main, (view.main, view.highlighted, lang)),
+            "recent": (lay.recent, (view.recent, lang, frame.audio)),
+            "lower": (Box(0, lower_y, lay.width, lay.height - lower_y),
+                      (view.bands, view.trusted, lang, tuple(frame.message_line.items()))),
+        }
 
     def _header(self, surface: pygame.Surface, frame: Frame) -> None:
         lay, lang = self.layout, frame.language
