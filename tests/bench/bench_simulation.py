@@ -23,7 +23,7 @@ from madoguchi.server.simulate.scenario import Scenario, load_scenario, scenario
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "simulation"
 SITE = "chuo"
-SEEDS = range(1, 11)
+SEEDS = range(1, 13)
 DAYS = 3
 ESTIMATED: tuple[PolicyName, ...] = ("today", "guided")  # arms whose tickets are estimated at issue
 SHAPE_SCENARIOS = ("ordinary", "monday_after_holiday")
