@@ -123,10 +123,12 @@ class Names:
 
 
 # parameter name → (kind of id, named alone or listed with its id)
-NAMED = {"counter": ("counter", False), "procedure": ("procedure", False), "life_event": ("life_event", False),
-         "band": ("band", False), "bands": ("band", False), "skills": ("skill", False),
-         "life_events": ("life_event", True), "procedures": ("procedure", True), "questions": ("question", True),
-         "state": ("state", False), "status": ("state", False), "expected": ("state", False)}
+NAMED = {
+    "counter": ("counter", False), "signed_in_at": ("counter", False), "procedure": ("procedure", False),
+    "life_event": ("life_event", False), "band": ("band", False), "bands": ("band", False),
+    "skills": ("skill", False), "state": ("state", False), "status": ("state", False), "expected": ("state", False),
+    "life_events": ("life_event", True), "procedures": ("procedure", True), "questions": ("question", True),
+}
 
 
 def _rendered(params: Mapping[str, object], language: str, names: Names | None) -> dict[str, object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from madoguchi.common.i18n import message
+from tests.api.test_counter_sessions import sign_in
 from tests.api.test_public import token_of
 
 LANGUAGES = ("ja", "ja-easy", "en", "vi", "zh", "ko", "ne")
@@ -109,7 +110,9 @@ def test_counters_are_named_as_residents_and_staff_know_them(api):
     assert api.patch("/api/v1/counters/c2", "guide", json={"state": "closed"}).status_code == 200
     closed = api.post("/api/v1/counters/c2/call-next", "counter").json()
     assert closed["detail"] == "2番窓口は開いていません（閉じています）。先に窓口を開けてください。"
-    for problem in (nothing, busy, closed):
+    elsewhere = api.client.post("/api/v1/counters/c5/call-next", headers=sign_in(api, "c4")).json()
+    assert elsewhere["detail"].startswith("このセッションは 4番窓口 でサインインしています。5番窓口の操作は")
+    for problem in (nothing, busy, closed, elsewhere):
         assert not re.search(r"\bc\d+\b", str(problem["messages"])), problem
 
 
