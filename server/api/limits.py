@@ -26,6 +26,10 @@ class BodyTooLarge(Exception):
     pass
 
 
+class ClientGone(Exception):
+    pass
+
+
 class BodySizeLimit:
     def __init__(self, app: App, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -45,6 +49,8 @@ class BodySizeLimit:
         except BodyTooLarge:
             await _refuse(scope, send, self.max_bytes)
             return
+        except ClientGone:
+            return  # nobody is left to answer
         await self.app(scope, _replay(body, receive), send)
 
 
@@ -54,7 +60,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     while True:
         msg = await receive()
         if msg["type"] == "http.disconnect":
-            raise BodyTooLarge  # nobody is left to answer; stop here
+            raise ClientGone
         chunk = msg.get("body", b"")
         size += len(chunk)
         if size > limit:
