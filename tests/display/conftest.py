@@ -22,9 +22,6 @@ from tests.mqtt.broker import SERVER_USER, Mosquitto, start_site_broker
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots" / "display"
 
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 
 def display_config(tmp: Path, **display: object) -> Path:
