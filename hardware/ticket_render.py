@@ -123,7 +123,7 @@ _NO_LINE_END = frozenset("（「『【〔")
 def _phrase_parser(script: str):  # type: ignore[no-untyped-def]
     import budoux
 
-    if script == "zh":
+    if script.startswith("zh"):
         return budoux.load_default_simplified_chinese_parser()
     return budoux.load_default_japanese_parser()
 

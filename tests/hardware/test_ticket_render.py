@@ -125,6 +125,11 @@ def test_printed_japanese_notes_keep_their_words_whole(name):
         assert not any(line.startswith(("い。", "す。", "る。")) for line in lines), (name, lines)
 
 
+def test_chinese_notes_break_between_chinese_phrases():
+    lines = wrap("叫到您的号码时，请前往屏幕上显示的窗口。", len, 4, by_words=False, script="zh-hans")
+    assert lines == ["叫到您的", "号码时，", "请前往", "屏幕上", "显示的", "窗口。"]  # 屏幕 and 窗口 stay whole
+
+
 def test_words_wrap_at_spaces_and_overlong_words_are_broken():
     assert wrap("xin chao ban", len, 8, by_words=True) == ["xin chao", "ban"]
     assert wrap("abcdefghij", len, 4, by_words=True) == ["abcd", "efgh", "ij"]
