@@ -67,11 +67,11 @@ def date_range(start: str | dt.date | None, end: str | dt.date | None, today: dt
         first = dt.date.fromisoformat(str(start)) if start else today
         last = dt.date.fromisoformat(str(end)) if end else first
     except ValueError:
-        raise invalid("bad_date_range", detail="dates are YYYY-MM-DD") from None
+        raise invalid("bad_date_range", detail="dates are YYYY-MM-DD", max_days=MAX_RANGE_DAYS) from None
     if last < first:
-        raise invalid("bad_date_range", detail=f"{last} is before {first}")
+        raise invalid("bad_date_range", detail=f"{last} is before {first}", max_days=MAX_RANGE_DAYS)
     if (last - first).days >= MAX_RANGE_DAYS:
-        raise invalid("bad_date_range", detail=f"at most {MAX_RANGE_DAYS} days at once")
+        raise invalid("bad_date_range", detail=f"at most {MAX_RANGE_DAYS} days at once", max_days=MAX_RANGE_DAYS)
     return first, last
 
 

@@ -115,3 +115,6 @@ def test_bad_date_ranges_are_422_not_500(api):
     for query in queries:
         response = api.get(f"/api/v1/reports/kpi?{query}", "manager")
         assert response.status_code == 422 and response.json()["code"] == "bad_date_range", query
+        assert response.json()["detail"] == (
+            "期間が正しくありません。開始日と終了日は 2026-04-01 のように「年-月-日」で、"
+            "終了日は開始日以降、366日以内で指定してください。"), query  # no English inside the Japanese
