@@ -12,7 +12,7 @@ from madoguchi.common.protocol import calls_topic, device_status_topic, state_to
 from madoguchi.display.layout import MIN_NUMBER_SHARE, compute
 from madoguchi.display.render import GOLD, NUMBER_LANGUAGE, Renderer
 from tests.display.conftest import DisplayProcess, display_config
-from tests.mqtt.broker import SITE
+from tests.mqtt.broker import SERVER_USER, SITE
 from tests.mqtt.conftest import recorder_for
 
 
@@ -164,3 +164,20 @@ def test_a_killed_display_is_marked_offline_by_its_last_will(tmp_path, broker, d
         assert watcher.messages[-1].json()["device"] == "display-1"
     finally:
         watcher.disconnect()
+
+
+def test_a_message_that_breaks_the_contract_is_ignored_and_the_board_goes_on(tmp_path, broker, server, displays):
+    display = DisplayProcess(broker, tmp_path / "display", display_config(tmp_path), extra=("--no-audio",))
+    displays.append(display.start())
+    display.wait_screen(lambda s: s["trusted"], 20, "the live board")
+    rogue = recorder_for(broker, SERVER_USER).connect()
+    try:
+        for topic in (calls_topic(SITE), state_topic(SITE)):
+            rogue.wait_for_ack(rogue.publish(topic, '{"v": 1, "seq": "not a number"}'))
+        rogue.wait_for_ack(rogue.publish(calls_topic(SITE), "\xff not json"))
+    finally:
+        rogue.disconnect()
+    ticket = issue_and_call(server, "c2")
+    display.wait_screen(lambda s: s["main"] and s["main"]["number"] == ticket["display_number"], 10,
+                        "the next real call")
+    assert display.log().count("does not match the contract") == 3
