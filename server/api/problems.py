@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from madoguchi.common.i18n import catalog, message
+from madoguchi.common.languages import LANGUAGE_NAMES
 from madoguchi.server.api import validation
 from madoguchi.server.core.catalog import Label, text_in
 from madoguchi.server.core.errors import DomainError, ErrorKind
@@ -111,8 +112,22 @@ class Names:
             band = office.bands.get(value)
             found = band.label if band else None
         if found is None:
+            if kind == "question" and ("errors", f"field.{value}") in catalog("ja"):
+                return message("errors", f"field.{value}", language)  # 「言語」 for the language asked
             return _short(value)
         return text_in(found, language)
+
+    def option(self, question_id: str, value: str, language: str) -> str:
+        """A choice of a catalog question with its label: 「from_75（75歳以上）」."""
+        question = self.office.catalog.questions.get(question_id)
+        option = next((o for o in question.options if o.id == value), None) if question else None
+        if option is not None:
+            label = text_in(option.label, language)
+        elif question_id == "language" and value in LANGUAGE_NAMES:
+            label = LANGUAGE_NAMES[value]
+        else:
+            return _short(value)
+        return f"{value}（{label}）" if language == "ja" else f"{value} ({label})"
 
     def listing(self, kind: str, value: str, language: str) -> str:
         """An id with its name, for lists of what may be chosen: 「tennyu（転入）」."""
@@ -128,6 +143,7 @@ NAMED = {
     "life_event": ("life_event", False), "band": ("band", False), "bands": ("band", False),
     "skills": ("skill", False), "state": ("state", False), "status": ("state", False), "expected": ("state", False),
     "life_events": ("life_event", True), "procedures": ("procedure", True), "questions": ("question", True),
+    "question": ("question", False),
 }
 
 
@@ -140,7 +156,11 @@ def _rendered(params: Mapping[str, object], language: str, names: Names | None) 
             out[key] = _text(value, kind, listed, language, names)
             continue
         items = list(value)
-        joined = LIST_SEPARATORS[language].join(_text(i, kind, listed, language, names) for i in items[:MAX_LISTED])
+        if key == "options" and names is not None:
+            shown = [names.option(str(params.get("question", "")), str(i), language) for i in items[:MAX_LISTED]]
+        else:
+            shown = [_text(i, kind, listed, language, names) for i in items[:MAX_LISTED]]
+        joined = LIST_SEPARATORS[language].join(shown)
         more = len(items) - MAX_LISTED
         out[key] = joined + (LIST_MORE[language].format(n=more) if more > 0 else "")
     return out

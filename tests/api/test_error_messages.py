@@ -98,6 +98,14 @@ def test_an_answer_to_a_question_the_life_event_does_not_ask_lists_the_ones_it_a
     assert "dog（犬を飼っていますか）" in problem["detail"]
 
 
+def test_a_choice_outside_the_options_lists_them_with_their_names(api):
+    age = ticket(api, {"life_event": "okuyami", "answers": {"deceased_age": "ninety"}}).json()
+    assert age["detail"] == ("質問「亡くなった方の年齢」の答えは次から選んでください: "
+                             "under_65（65歳未満）、from_65_to_74（65〜74歳）、from_75（75歳以上）")
+    language = ticket(api, {"procedures": ["juminhyo"], "language": "xx"}).json()
+    assert language["detail"].startswith("質問「言語」の答えは次から選んでください: ja（日本語）、en（English）")
+
+
 def test_counters_are_named_as_residents_and_staff_know_them(api):
     nothing = api.post("/api/v1/counters/c1/finish", "counter").json()
     assert nothing["detail"] == "1番窓口で呼び出し中の整理券がありません。"
