@@ -118,3 +118,16 @@ def test_devanagari_is_shaped_with_the_deva_script():
 def test_japanese_uses_the_universal_design_typeface_when_installed():
     path = font_file("ja", "regular").path
     assert path.name.startswith("BIZUDP"), path
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_four_digit_number_still_fits_at_the_required_height(size):
+    b = Board(10, 60)
+    b.set_connected(True)
+    b.set_server_online(True)
+    b.apply_state(state(1), 0)
+    b.apply_call(call(2, 9999, 13), 1)
+    _surface, drawn = draw(size, "ja", b)
+    layout = compute(*size)
+    assert drawn.number.h >= MIN_NUMBER_SHARE * size[1]
+    assert drawn.number.left >= layout.number.x and drawn.number.right <= layout.number.right
