@@ -93,7 +93,7 @@ def test_an_unknown_procedure_lists_the_ones_offered(api):
 def test_an_answer_to_a_question_the_life_event_does_not_ask_lists_the_ones_it_asks(api):
     problem = ticket(api, {"life_event": "tenshutsu", "answers": {"nursery": True}}).json()
     assert problem["code"] == "unknown_answer"
-    assert problem["detail"].startswith("質問「nursery」はこのライフイベントにはありません。"
+    assert problem["detail"].startswith("質問「保育園の入園を希望しますか」はこのライフイベントにはありません。"
                                         "答えられる質問: household（")
     assert "dog（犬を飼っていますか）" in problem["detail"]
 
