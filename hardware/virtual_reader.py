@@ -189,11 +189,16 @@ class PcscdWithVirtualReader:
             raise
         return self
 
-    def _use_running(self) -> PcscdWithVirtualReader:
-        """Serve from the pcscd already on the socket if it lists an empty virtual reader."""
+    def _use_running(self, settle_s: float = 3.0) -> PcscdWithVirtualReader:
+        """Serve from the pcscd already on the socket if it lists an empty virtual reader (waiting a
+        bounded ``settle_s`` for it: a socket-activated pcscd has only just started loading its drivers)."""
         from smartcard import scard
 
+        deadline = time.monotonic() + settle_s
         readers, state = _reader_state(self.reader_name)
+        while state is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            readers, state = _reader_state(self.reader_name)
         if state is None:
             raise PcscdBusyError(
                 f"another pcscd serves {PCSCD_SOCKET} without the virtual reader {self.reader_name!r} "
