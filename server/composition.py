@@ -21,6 +21,7 @@ from madoguchi.server.service.recent_calls import CallLog
 from madoguchi.server.storage.accounts import Accounts, SignInLimits
 from madoguchi.server.storage.card_vault import CardVault, SiteKeys, default_key_dir
 from madoguchi.server.storage.database import connect, database_path, transaction
+from madoguchi.server.storage.feedback import expire_comments
 from madoguchi.server.storage.office_store import OfficeStore
 
 
@@ -52,6 +53,7 @@ class Settings:
         return database_path(self.data_dir, self.site)
 
 
+
 def new_office(site: LoadedSite, settings: Settings) -> Office:
     return Office(site.rules, site.catalog, RandomIds(), enforce_hours=not settings.ignore_hours)
 
@@ -71,6 +73,7 @@ def build(settings: Settings, clock: Clock | None = None, publisher: Publisher |
         erased = CardVault.erase_closed(conn)  # whatever a crash left behind
     if erased:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # nobody else has the file open yet
+    expire_comments(conn, clock.now() - settings.comment_retention)  # feedback comments past retention
     calls = CallLog(settings.site)
     calls.load(store, office)
     return Services(

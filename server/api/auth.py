@@ -52,19 +52,23 @@ async def token(request: Request, services: ServicesDep, response: Response,
     guard = guard_of(request)
     source = request.client.host if request.client else "unknown"
     now = services.clock.now()
+    await guard.refuse_if_throttled(source, None, now)  # in memory, before any database read
     with services.lock:
         found = services.accounts.login(username)
-    if guard.locked(username) or (found is not None and found.locked):
-        raise ApiError(423, "account_locked", NO_STORE)
-    guard.refuse_if_throttled(source, username, now)
+    if found is not None and guard.locked(username) and not found.locked:
+        guard.unlock(username)  # an admin unlocked it meanwhile (`madoguchi user unlock` in another process)
+    if (found.locked if found is not None else guard.locked(username)):
+        await guard.refuse("account_locked", NO_STORE, status=423)
+    await guard.refuse_if_throttled(source, username, now)
+    clean = guard.clean(source, now)
     guard.charge(source, username, now)
     # an unknown or disabled name is checked against a dummy hash: it takes as long as a wrong password
     stored = found.password_hash if found is not None else None
     try:
         right = await guard.check(lambda: services.accounts.verify(stored or services.accounts.dummy_hash(),
-                                                                   password))
+                                                                   password), clean)
     except ApiError:
-        guard.refund(source, username)
+        guard.not_checked(username)
         raise
     if found is None or not right:
         if guard.failed(username) and found is not None:
