@@ -9,6 +9,7 @@ the notice is words in Japanese and English.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -314,16 +315,23 @@ class Renderer:
 
 
 def wrap(text: str, language: str, width: int, measure: Callable[[str], int]) -> list[str]:
-    """Lines of ``text`` no wider than ``width``: by words, or by characters for Japanese and Chinese
-    (never a line starting with 、。」）— 禁則)."""
-    cjk = language.split("-")[0] in {"ja", "zh"}
-    units = list(text) if cjk else text.split(" ")
-    joiner = "" if cjk else " "
+    """Lines of ``text`` no wider than ``width``: by words; Japanese and Chinese by phrases ending in
+    、。 first, by characters only inside a phrase too long for a line (never a line starting with
+    、。」）— 禁則)."""
+    if language.split("-")[0] not in {"ja", "zh"}:
+        return _fill(text.split(" "), " ", width, measure)
+    phrases = [p for p in re.findall(r"[^、。，！？]*[、。，！？]*", text) if p]
+    if all(measure(p) <= width for p in phrases):
+        return _fill(phrases, "", width, measure)
+    return _fill(list(text), "", width, measure)
+
+
+def _fill(units: list[str], joiner: str, width: int, measure: Callable[[str], int]) -> list[str]:
     lines: list[str] = []
     line = ""
     for unit in units:
         candidate = f"{line}{joiner}{unit}" if line else unit
-        if measure(candidate) <= width or not line or (cjk and unit in "、。」）！？"):
+        if measure(candidate) <= width or not line or unit in "、。」）！？，":
             line = candidate
         else:
             lines.append(line)

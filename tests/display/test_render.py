@@ -131,3 +131,11 @@ def test_a_four_digit_number_still_fits_at_the_required_height(size):
     layout = compute(*size)
     assert drawn.number.h >= MIN_NUMBER_SHARE * size[1]
     assert drawn.number.left >= layout.number.x and drawn.number.right <= layout.number.right
+
+
+def test_japanese_wraps_at_phrase_ends_before_characters():
+    from madoguchi.display.render import wrap
+    text = "ただいま表示を更新できません。番号は窓口でお呼びします。"
+    assert wrap(text, "ja", 16, len) == ["ただいま表示を更新できません。", "番号は窓口でお呼びします。"]
+    assert all(not line.startswith(("、", "。")) for line in wrap(text, "ja", 5, len))
+    assert wrap("This screen cannot be updated", "en", 12, len) == ["This screen", "cannot be", "updated"]
