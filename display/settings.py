@@ -13,8 +13,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from madoguchi.common.cli import CommandError
+from madoguchi.common.languages import LANGUAGE_NAMES
 
-LANGUAGES = ("ja", "ja-easy", "en", "vi", "zh", "ko", "ne")
+LANGUAGES = tuple(LANGUAGE_NAMES)
 
 
 class DisplaySettings(BaseModel):
