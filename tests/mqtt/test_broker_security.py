@@ -150,3 +150,14 @@ def test_madoguchi_broker_renders_the_sites_devices_and_keeps_their_passwords(tm
     assert "no database" in capsys.readouterr().err
     assert main([*argv[:7], "--bind", "0.0.0.0"]) == 2
     assert "TLS" in capsys.readouterr().err
+    certs = make_certificates(tmp_path / "certs")
+    tls_out = tmp_path / "tls-broker"
+    assert main(["broker", "--site", SITE, "--out", str(tls_out), "--data-dir", str(tmp_path / "data"),
+                 "--bind", "0.0.0.0", "--tls-port", "8884", "--certfile", str(certs.certfile),
+                 "--keyfile", str(certs.keyfile), "--cafile", str(certs.cafile)]) == 0
+    config = (tls_out / "mosquitto.conf").read_text()
+    assert "listener 1883 127.0.0.1" in config and "listener 8884 0.0.0.0" in config
+    assert f"certfile {certs.certfile}" in config and config.count("use_username_as_clientid true") == 2
+    assert main(["broker", "--site", SITE, "--out", str(tls_out), "--data-dir", str(tmp_path / "data"),
+                 "--bind", "0.0.0.0", "--certfile", str(certs.certfile)]) == 2
+    assert "all three" in capsys.readouterr().err
