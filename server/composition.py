@@ -68,7 +68,7 @@ def build(settings: Settings, clock: Clock | None = None, publisher: Publisher |
     clock = clock or SystemClock(site.config.timezone)
     keys = SiteKeys(settings.key_dir, settings.site)
     keys.check(settings.data_dir)
-    keys.rotate(clock.now().date())
+    keys.destroy_before(clock.now().date())  # today's key is made when the server first stores card data
     with transaction(conn):
         erased = CardVault.erase_closed(conn)  # whatever a crash left behind
     if erased:

@@ -69,7 +69,7 @@ class SiteKeys:
                 return self._cache[day]
             path = self.path(day)
             if path.exists():
-                key = path.read_bytes().strip()
+                key = self._read(path)
             elif create:
                 key = self._create(path)
                 self._destroy_before(day)
@@ -86,10 +86,23 @@ class SiteKeys:
                                  f"choose another with {KEY_DIR_ENV}")
 
     def rotate(self, today: dt.date) -> None:
-        """Make today's key and destroy the keys of earlier days."""
+        """Make today's key and destroy the keys of earlier days (the server's day keeper)."""
         self.for_day(today, create=True)
+        self.destroy_before(today)
+
+    def destroy_before(self, today: dt.date) -> None:
+        """Destroy the keys of earlier days, making none (any command opening the site: a key made by
+        an administrator's command would belong to root and be unreadable to the server)."""
         with self._lock:
             self._destroy_before(today)
+
+    @staticmethod
+    def _read(path: Path) -> bytes:
+        try:
+            return path.read_bytes().strip()
+        except OSError as exc:
+            raise KeyFolderError(f"cannot read the card key {path}: {exc.strerror}; it must belong to the user "
+                                 f"the server runs as (mode 0600)") from exc
 
     def _create(self, path: Path) -> bytes:
         try:
@@ -97,7 +110,7 @@ class SiteKeys:
             key = Fernet.generate_key()
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return path.read_bytes().strip()  # another process made it meanwhile
+            return self._read(path)  # another process made it meanwhile
         except OSError as exc:
             raise KeyFolderError(f"cannot create the card key {path}: {exc.strerror}; choose a key folder "
                                  f"with {KEY_DIR_ENV}") from exc

@@ -120,6 +120,8 @@ def test_the_site_key_lives_outside_the_data_folder_and_is_rotated_daily(tmp_pat
     api = make_api(tmp_path / "data2", key_dir=key_dir)
     try:
         first_day = api.clock.now().date()
+        assert not key_dir.exists() or not list(key_dir.iterdir()), \
+            "opening the site makes no key (an administrator's command would make it root's)"
         ticket_id = api.post("/api/v1/tickets", "kiosk", json={"procedures": ["juminhyo"], "card": CARD}).json()["id"]
         assert [p.name for p in key_dir.iterdir()] == [f"chuo.card.{first_day}.key"]
         record = bytes(api.services.store.conn.execute("SELECT ciphertext FROM card_data").fetchone()[0])
