@@ -166,6 +166,8 @@ class Writer:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             except sqlite3.Error as exc:
                 log.warning("WAL checkpoint: %s", exc)
+                if erased:
+                    self._erased.set()  # the erased data may still be in the WAL: try again
                 self._stop.wait(CHECKPOINT_EVERY_S)
         conn.close()
 
