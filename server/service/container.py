@@ -191,7 +191,9 @@ class Services:
 
     def start_day_keeper(self, interval_s: float = 30.0) -> None:
         """A background thread that rolls the service day over at midnight even when nobody acts,
-        so yesterday's open visits end and their card data is erased on time (DESIGN §8)."""
+        so yesterday's open visits end and their card data is erased on time (DESIGN §8). Today's card
+        key is made now, by the server's own user, so a key folder it cannot use stops it at start."""
+        self.vault.keys.rotate(self.clock.now().date())
         def keep() -> None:
             while not self._stopping.wait(interval_s):
                 try:

@@ -159,3 +159,21 @@ def test_a_backup_holds_no_card_data_even_of_a_visit_still_open(tmp_path):
     copies = every_file(tmp_path / "backups")
     assert copies and recoverable(copies, keys) == []
     assert not [p for p, b in copies.items() if b"mdg1:" in b]
+
+
+def test_a_server_whose_key_folder_is_unusable_stops_at_start_with_one_clear_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.live import free_port
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "madoguchi.server.cli.main", "serve", "--site", "chuo", "--no-mqtt",
+         "--data-dir", str(tmp_path / "data"), "--port", str(free_port())],
+        env={**os.environ, KEY_DIR_ENV: str(blocked / "keys")}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert KEY_DIR_ENV in last and "Traceback" not in done.stderr
