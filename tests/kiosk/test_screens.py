@@ -126,3 +126,24 @@ def test_screenshots_of_every_screen_in_every_language_have_no_missing_glyph(
                 problems += check_screen(driver, driver.controller.layout, path.name)
     assert shots == len(LANGUAGES) * len(SCREENS) + (len(variants) - len(LANGUAGES)) * len(VARIANT_SCREENS)
     assert not problems, "\n".join(problems[:40])
+
+
+def test_portrait_screens_fit_too(live_server: LiveServer) -> None:
+    """A kiosk screen mounted upright (1080×1920): every screen in Japanese and Nepali."""
+    size = (1080, 1920)
+    out = SHOTS / "1080x1920"
+    out.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with running_kiosk(live_server.url, live_server.tokens["kiosk"], size=size) as driver:
+        driver.wait_state(State.ATTRACT)
+        assert not driver.controller.layout.landscape
+        for language in ("ja", "ne"):
+            for state in SCREENS:
+                stage(driver.controller, state, language)
+                driver.pump(0.03)
+                path = driver.controller.capture(out / f"{language}-{state.value}.png")
+                for item in json.loads(path.with_suffix(".json").read_text(encoding="utf-8")):
+                    if missing_glyphs(item["text"], item["font"]):
+                        problems.append(f"{path.name}: missing glyphs in {item['text'][:40]!r}")
+                problems += check_screen(driver, driver.controller.layout, path.name)
+    assert not problems, "\n".join(problems[:40])
