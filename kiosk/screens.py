@@ -341,7 +341,8 @@ class ScreenBuilder:
         buttons = [self.button("confirm_last_try", self.t("last_try_send"), s.ConfirmLastTry(), kind="alert"),
                    self.button("retype_pin", self.t("last_try_retype"), s.Back()),
                    self.button("skip_card", self.t("skip_card"), s.SkipCard())]
-        return self.question_screen(self.t("last_try_title"), buttons, self.t("last_try_note"))
+        return self.question_screen(self.t("last_try_title"), buttons, self.t("last_try_note"),
+                                    cols=1 if self.layout.short_side < 700 else None)
 
     def screen_card_confirm(self) -> Widget:
         card = self.flow.visit.card or {}
