@@ -157,3 +157,43 @@ def test_a_flooded_band_never_starves_the_others(overload, bereaved_at_min, serv
     # a band without any call ages (1 + aging) times as fast: the family waits a fraction of the flood's head
     assert bereaved_ratio <= (flood_ratio + aging * service_min / targets["simple"]) / (1 + aging) \
         + service_min / targets["okuyami"]
+
+
+def test_a_counter_with_slack_helps_the_band_behind_and_goes_back_when_its_own_falls_behind():
+    """The floor guide's suggestions: help keeps the counter's own band; return restores the site's skills."""
+    from tests.factories import JUMINHYO, minutes, office
+
+    o = office()
+    now = MONDAY_9AM
+    for i in range(40):  # the simple band floods; the one-stop counters have nobody
+        o.issue(JUMINHYO, now + minutes(i / 20))
+    later = now + minutes(3)
+    help_ = next(s for s in o.suggestions(later) if s.to_band == "simple")
+    assert not help_.returning and help_.from_band == "onestop"
+    assert {"onestop", "simple"} <= set(help_.new_skills)  # it keeps its own band
+    assert help_.after["simple"].minutes < help_.before["simple"].minutes
+    counter = o.accept_suggestion(help_.id, later)
+    assert counter.skills == frozenset(help_.new_skills)
+    # now the one-stop band falls behind: the helping counter is proposed to go back home first
+    for i in range(30):
+        o.issue(IssueRequest(life_event="tennyu", answers={"household": [{"age": 30, "relation": "self"}]}),
+                later + minutes(i / 20))
+    back = next(s for s in o.suggestions(later + minutes(2)) if s.counter_id == counter.id)
+    assert back.returning and back.to_band == "onestop"
+    assert set(back.new_skills) == {"onestop"}
+    o.take_changes()
+
+
+def test_a_finished_step_is_handed_on_only_while_someone_waits_for_the_counter():
+    from madoguchi.server.core.policy import BalancedPolicy, Candidate
+
+    loaded = chuo()
+    policy = BalancedPolicy.for_site({b.id: b for b in loaded.rules.bands}, loaded.rules.policy)
+    office = Office(loaded.rules, loaded.catalog, CountingIds())
+    one_stop, department = office.counters["c4"], office.counters["c12"]
+    following = Candidate("t1", "onestop", "jidou_teate", MONDAY_9AM, MONDAY_9AM, continuing=True)
+    other = Candidate("t2", "onestop", "tennyu_todoke", MONDAY_9AM, MONDAY_9AM)
+    assert policy.hand_on(one_stop, following, [department], [other])
+    assert not policy.hand_on(one_stop, following, [department], [])  # nobody waits: the resident stays seated
+    assert not policy.hand_on(one_stop, following, [], [other])  # no free counter can do the step
+    assert not policy.hand_on(one_stop, following, [office.counters["c10"]], [other])  # 福祉課 cannot
