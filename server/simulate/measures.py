@@ -43,6 +43,7 @@ LADDER_COHORTS: dict[str, Callable[[VisitRecord], bool]] = {
     "all visits": every_visit,
     "転入": tennyu_any,
 }
+ALL_COHORTS = {**LADDER_COHORTS, "転入 (3 departments)": tennyu_three_departments}
 
 
 def mean(values: Iterable[float]) -> float:

@@ -30,7 +30,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def stay_table(results: Mapping[PolicyName, RunResult]) -> str:
     rows = []
-    for cohort_name, cohort in {**measures.LADDER_COHORTS, **measures.COHORTS}.items():
+    for cohort_name, cohort in measures.ALL_COHORTS.items():
         for policy, result in results.items():
             by_seed = measures.stays_by_seed(result, cohort)
             pooled = [x for s in by_seed for x in s]
@@ -44,7 +44,7 @@ def ratio_table(results: Mapping[PolicyName, RunResult]) -> str:
     if not {"guided", "today"} <= set(results):
         return ""
     rows = []
-    for cohort_name, cohort in {**measures.LADDER_COHORTS, **measures.COHORTS}.items():
+    for cohort_name, cohort in measures.ALL_COHORTS.items():
         project = measures.stays_by_seed(results["guided"], cohort)
         today = measures.stays_by_seed(results["today"], cohort)
         for label, statistic in (("mean", measures.mean), ("p90", _p90)):
