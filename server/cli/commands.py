@@ -269,7 +269,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _config_option(p)
     p.set_defaults(handler=check_config_command)
 
-    p = subparsers.add_parser("user", help="staff users: add, list, disable",
+    p = subparsers.add_parser("user", help="staff users: add, list, disable, unlock",
                               description="Staff accounts of one site (roles: counter, guide, manager, admin).")
     users = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = users.add_parser("add", help="add or update a user (password from MADOGUCHI_PASSWORD or a prompt)",
