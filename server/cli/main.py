@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "madoguchi.kiosk.cli",
     "madoguchi.display.cli",
     "madoguchi.server.simulate.cli",
+    "madoguchi.server.cli.replay",
 )
 
 

@@ -108,6 +108,7 @@ class TicketRecord:
     life_event: str | None
     called_min: float | None = None
     closed_min: float | None = None  # the close, for a ticket never called
+    visit_id: int = -1
     estimate: Estimate | None = None
     baselines: dict[str, float] = field(default_factory=dict)
 
@@ -215,6 +216,7 @@ class Simulator:
         priors = [p.handling_min for p in catalog.procedures.values()]
         self.baselines = Baselines(prior_occupancy_min=sum(priors) / max(len(priors), 1))
         self.counter_order = [c.id for c in self.rules.counters]
+        self.extra_breaks: list[tuple[str, float, float, str]] = []  # (counter, from, to, reason) every day
         self._breadths: dict[frozenset[str], int] = {}
         self.skills = {c.id: frozenset(c.skills) for c in self.rules.counters}
 
@@ -270,7 +272,7 @@ class Simulator:
         for cid in self.counter_order:
             state = CounterState.CLOSED if cid in plan.closed else CounterState.OPEN
             self.office.update_counter(cid, self.now, state=state, skills=self.skills[cid])
-        for cid, start, end, reason in plan.breaks:
+        for cid, start, end, reason in (*plan.breaks, *self.extra_breaks):
             self._at(start, self._counter_down, (cid, reason))
             self._at(end, self._counter_up, (cid, reason))
         if self.guide:
@@ -309,7 +311,8 @@ class Simulator:
         active.last_department = None
         self.active[ticket.id] = active
         queue = self._queue(ticket)
-        active.ticket = TicketRecord(ticket.band, queue, self.t, active.record.visit.life_event)
+        active.ticket = TicketRecord(ticket.band, queue, self.t, active.record.visit.life_event,
+                                     visit_id=active.record.visit.id)
         self.ticket_records.append(active.ticket)
         if self.measure_estimates:
             self._predict(ticket, active.ticket)
