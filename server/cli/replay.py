@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "policy given is compared with the day as it happened.")
     parser.add_argument("--site", default="chuo", help="site id (config/sites/SITE.toml)")
     parser.add_argument("--day", required=True, type=dt.date.fromisoformat, help="service day, YYYY-MM-DD")
-    parser.add_argument("--data-dir", type=Path, default=Path("var/data"), help="the server's data folder")
+    parser.add_argument("--data-dir", type=Path, default=Path("/var/lib/madoguchi"), help="the server's data folder")
     parser.add_argument("--db", type=Path, default=None, help="the database file (default: in --data-dir)")
     parser.add_argument("--config-dir", type=Path, default=None, help="a city's own configuration directory")
     parser.add_argument("--policy", action="append", choices=ARMS, default=None,
