@@ -73,7 +73,7 @@ class ScreenBuilder:
 
     def button(self, kiosk_id: str, text: str, event: s.Event | Callable[[], None], *, kind: str = "choice",
                language: str | None = None, size: float | None = None, height: float | None = None,
-               width: float | None = None) -> BigButton:
+               width: float | None = None, icon: str | None = None) -> BigButton:
         p = self.palette
         background, color = {"primary": (p.primary, p.primary_text), "choice": (p.choice, p.choice_text),
                              "quiet": (p.quiet, p.quiet_text), "alert": (p.alert, p.alert_text)}[kind]
@@ -84,7 +84,7 @@ class ScreenBuilder:
             hints.update(size_hint_x=None, width=width)
         border = p.text if p.name == "high_contrast" else None
         widget = BigButton(kiosk_id, text, language or self.lang, size_px=size or self.layout.font,
-                           background=background, color=color, border=border, **hints)
+                           background=background, color=color, border=border, icon=icon, **hints)
         if isinstance(event, s.Event):
             widget.bind(on_release=lambda *_: self.send(event))
         else:
@@ -164,15 +164,16 @@ class ScreenBuilder:
         buttons = []
         if flow_catalog and flow_catalog.moving:
             buttons.append(self.button("purpose:moving", self.t("purpose_moving"), s.ChoosePurpose(s.Purpose.MOVING),
-                                       size=self.layout.title_font))
+                                       size=self.layout.title_font, icon="house"))
         for life_event in flow_catalog.other_life_events if flow_catalog else ():
             info = self.catalog.life_event(life_event)
             assert info is not None
             buttons.append(self.label_button(f"purpose:{life_event}", info.label,
-                                             s.ChoosePurpose(life_event=life_event), size=self.layout.title_font))
+                                             s.ChoosePurpose(life_event=life_event), size=self.layout.title_font,
+                                             icon="flower" if life_event == "okuyami" else None))
         if flow_catalog and flow_catalog.simple_procedures:
             buttons.append(self.button("purpose:simple", self.t("purpose_simple"), s.ChoosePurpose(s.Purpose.SIMPLE),
-                                       size=self.layout.title_font))
+                                       size=self.layout.title_font, icon="form"))
         return self.question_screen(self.t("choose_purpose"), buttons, cols=1)
 
     def screen_moving(self) -> Widget:
@@ -181,7 +182,9 @@ class ScreenBuilder:
         for life_event in self.flow.catalog.moving:
             info = self.catalog.life_event(life_event)
             assert info is not None
-            buttons.append(self.label_button(f"life_event:{life_event}", info.label, s.ChooseLifeEvent(life_event)))
+            icon = {"tennyu": "house_in", "tenkyo": "house_move", "tenshutsu": "house_out"}.get(life_event, "house")
+            buttons.append(self.label_button(f"life_event:{life_event}", info.label, s.ChooseLifeEvent(life_event),
+                                             icon=icon))
         return self.question_screen(self.t("choose_moving"), buttons, cols=1)
 
     def screen_simple(self) -> Widget:

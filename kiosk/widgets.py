@@ -7,10 +7,11 @@ Devanagari (DESIGN §7b). Every widget the resident can touch carries ``kiosk_id
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
 
-from kivy.graphics import Color, Line, Rectangle
+from kivy.graphics import Color, Ellipse, Line, Rectangle, Triangle
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
@@ -89,7 +90,8 @@ class BigButton(Button):
     """A touch target: solid colour, wrapped text, ``kiosk_id`` for tests and screenshots."""
 
     def __init__(self, kiosk_id: str, text: str, language: str, *, size_px: float, background: RGB,
-                 color: RGB, border: RGB | None = None, bold: bool = True, **kwargs: object) -> None:
+                 color: RGB, border: RGB | None = None, bold: bool = True, icon: str | None = None,
+                 **kwargs: object) -> None:
         super().__init__(text=text, font_size=size_px, color=(*color, 1), halign="center", valign="middle",
                          background_normal="", background_down="", background_color=(*background, 1),
                          **_text_options(language, bold), **kwargs)
@@ -97,12 +99,20 @@ class BigButton(Button):
         self.language = language
         self.source_text = text
         self._border = border
+        self._icon = icon
+        self._ink = color
         self._wanted_font = size_px
         self.bind(size=self._wrap, pos=self._draw_border)
 
+    @property
+    def _icon_side(self) -> float:
+        return min(self.height * 0.7, self.width * 0.2) if self._icon else 0.0
+
     def _wrap(self, *_: object) -> None:
         """Wraps the text in the button and shrinks it (to 60% at most) until it fits."""
-        width = max(1, self.width - 16)
+        offset = self._icon_side * 1.9
+        self.padding = (offset, 0, 0, 0)
+        width = max(1, self.width - 16 - offset)
         self.text_size = (width, None)
         self.font_size = self._wanted_font
         self.text = break_lines(self.source_text, self.language, self.font_name, self.font_size, width)
@@ -111,16 +121,61 @@ class BigButton(Button):
             self.font_size *= 0.9
             self.text = break_lines(self.source_text, self.language, self.font_name, self.font_size, width)
             self.texture_update()
-        self.text_size = (max(1, self.width - 16), max(1, self.height - 8))
+        self.text_size = (width, max(1, self.height - 8))
         self._draw_border()
 
     def _draw_border(self, *_: object) -> None:
         self.canvas.after.clear()
+        if self._icon:
+            side = self._icon_side
+            draw_icon(self, self._icon, self.x + side * 0.35, self.y + (self.height - side) / 2, side, self._ink)
         if self._border is None:
             return
         with self.canvas.after:
             Color(*self._border, 1)
             Line(rectangle=(self.x + 1, self.y + 1, self.width - 2, self.height - 2), width=2)
+
+
+def draw_icon(widget: Widget, icon: str, x: float, y: float, s: float, ink: RGB) -> None:
+    """A plain pictogram in the button's text colour: a house (moving), a flower (bereavement), a form
+    (certificates). Drawn as vectors, so it needs no image files and follows the colour mode."""
+    width = max(2.0, s * 0.06)
+
+    def house(hx: float, hy: float, hs: float) -> None:
+        Triangle(points=(hx, hy + 0.55 * hs, hx + 0.5 * hs, hy + hs, hx + hs, hy + 0.55 * hs))
+        Line(rectangle=(hx + 0.15 * hs, hy, 0.7 * hs, 0.55 * hs), width=width)
+        Rectangle(pos=(hx + 0.42 * hs, hy), size=(0.16 * hs, 0.3 * hs))
+
+    def arrow(x0: float, x1: float, ay: float) -> None:
+        head = 0.14 * s
+        Line(points=(x0, ay, x1, ay), width=width)
+        Triangle(points=(x1 + head, ay, x1, ay + head, x1, ay - head))
+
+    with widget.canvas.after:
+        Color(*ink, 1)
+        if icon == "house":
+            house(x, y, s)
+        elif icon == "house_in":  # 転入: coming into the city
+            arrow(x, x + 0.3 * s, y + 0.3 * s)
+            house(x + 0.5 * s, y + 0.1 * s, 0.8 * s)
+        elif icon == "house_move":  # 転居: from one home to another within the city
+            house(x - 0.1 * s, y + 0.2 * s, 0.55 * s)
+            arrow(x + 0.5 * s, x + 0.65 * s, y + 0.35 * s)
+            house(x + 0.85 * s, y + 0.2 * s, 0.55 * s)
+        elif icon == "house_out":  # 転出: leaving the city
+            house(x - 0.1 * s, y + 0.1 * s, 0.8 * s)
+            arrow(x + 0.85 * s, x + 1.15 * s, y + 0.3 * s)
+        elif icon == "flower":
+            for k in range(8):
+                angle = k * math.pi / 4
+                cx, cy = x + s / 2 + 0.28 * s * math.cos(angle), y + s / 2 + 0.28 * s * math.sin(angle)
+                Line(circle=(cx, cy, 0.16 * s), width=width)
+            Ellipse(pos=(x + 0.38 * s, y + 0.38 * s), size=(0.24 * s, 0.24 * s))
+        elif icon == "form":
+            Line(points=(x + 0.15 * s, y, x + 0.15 * s, y + s, x + 0.65 * s, y + s, x + 0.85 * s, y + 0.8 * s,
+                         x + 0.85 * s, y, x + 0.15 * s, y), width=width, close=True)
+            for row in (0.7, 0.5, 0.3):
+                Line(points=(x + 0.28 * s, y + row * s, x + 0.72 * s, y + row * s), width=width)
 
 
 class Background(Widget):
