@@ -263,12 +263,21 @@ class ScreenBuilder:
         right.bind(height=fit)
         scroll = ScrollView(do_scroll_x=False, bar_width=max(6, lay.padding))
         scroll.add_widget(body)
+        more = self.text("", size=lay.small_font, bold=True)
+        more.kiosk_id = "scroll_more"
+
+        def hint(*_: object) -> None:  # say so when the list goes on below the fold
+            more.source_text = self.t("scroll_more") if body.height > scroll.height + 1 else ""
+            more._wrap()
+        body.bind(height=hint)
+        scroll.bind(height=hint)
         wait = self.t("wait_range", low=estimate.low, high=estimate.high) if estimate else self.t("wait_unknown")
         if estimate and estimate.high <= 1:
             wait = self.t("wait_soon")
         return self.column(
             self.text(self.t("plan_title"), size=lay.title_font, bold=True),
             scroll,
+            more,
             self.text(wait, bold=True, height=lay.font * 2),
             self.button("confirm_plan", self.t("confirm_plan"), s.ConfirmPlan(), kind="primary",
                         height=lay.button_height, size=lay.title_font),
