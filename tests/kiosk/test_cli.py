@@ -63,3 +63,20 @@ def test_a_missing_token_file_is_a_clear_error(tmp_path: Path) -> None:
                                           str(tmp_path / "missing")), capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "cannot read the kiosk token" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_kiosk_command_imports_nothing_of_the_servers_extra() -> None:
+    """A kiosk box installs [kiosk] only: the dispatcher and the kiosk's modules must not need FastAPI & co."""
+    probe = (
+        "import sys\n"
+        "from madoguchi.server.cli import main\n"
+        "main.build_parser()\n"
+        "import madoguchi.kiosk.cli, madoguchi.kiosk.effects, madoguchi.kiosk.screens, madoguchi.kiosk.printing\n"
+        "heavy = {'fastapi', 'uvicorn', 'starlette', 'argon2', 'cryptography', 'paho', 'jinja2', 'openpyxl',\n"
+        "         'prometheus_client', 'sqlite_utils'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
