@@ -4,7 +4,7 @@ Shared by the ticket printer, the kiosk and the display: none of the toolkits fa
 fonts, so each text is drawn with the font of its language's script. Standard library only.
 
 Noto Sans CJK (Debian fonts-noto-cjk) is a .ttc collection whose faces are JP, KR, SC, TC, HK in that
-order, so the face index selects the regional glyph forms; BIZ UDGothic is accepted for Japanese.
+order, so the face index selects the regional glyph forms; Japanese prefers BIZ UDPGothic where installed.
 Vietnamese uses Noto Sans, Nepali Noto Sans Devanagari (fonts-noto-core). When none of the known
 paths exists, fontconfig's ``fc-match`` is asked, and only then do we give up with an install hint.
 """
@@ -24,11 +24,14 @@ Script = Literal["ja", "ko", "zh-hans", "zh-hant", "latin", "deva"]
 _NOTO_CJK = "/usr/share/fonts/opentype/noto/NotoSansCJK-{w}.ttc"
 _NOTO = "/usr/share/fonts/truetype/noto/NotoSans-{w}.ttf"
 _NOTO_DEVA = "/usr/share/fonts/truetype/noto/NotoSansDevanagari-{w}.ttf"
-_BIZ_UD = "/usr/share/fonts/truetype/fonts-morisawa-bizud-gothic/BIZUDGothic-{w}.ttf"
+# Debian fonts-morisawa-bizud-gothic: BIZ UDPGothic (proportional) and BIZ UDGothic (fixed width)
+_BIZ_UDP = "/usr/share/fonts/truetype/bizud-gothic/BIZUDPGothic-{w}.ttf"
+_BIZ_UD = "/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-{w}.ttf"
 
 # (path template, face index) candidates per script, best first.
 _CANDIDATES: dict[Script, list[tuple[str, int]]] = {
-    "ja": [(_NOTO_CJK, 0), (_BIZ_UD, 0)],
+    # the universal-design face made for elderly and low-vision readers first (DESIGN §12)
+    "ja": [(_BIZ_UDP, 0), (_BIZ_UD, 0), (_NOTO_CJK, 0)],
     "ko": [(_NOTO_CJK, 1)],
     "zh-hans": [(_NOTO_CJK, 2)],
     "zh-hant": [(_NOTO_CJK, 3)],

@@ -1,5 +1,6 @@
-"""pygame fonts per language (DESIGN §7b, §12): BIZ UDPGothic for Japanese when installed, else the rule
-of ``madoguchi.common.fonts``; Devanagari shaped with ``set_script('Deva')``; a glyph check.
+"""pygame fonts per language (DESIGN §7b, §12): the font of each language's script by the rule of
+``madoguchi.common.fonts`` (BIZ UDPGothic for Japanese where installed); Devanagari shaped with
+``set_script('Deva')``; a glyph check.
 
 ``pygame.font`` cannot open a face other than the first of a .ttc collection, and the Korean and
 Chinese faces of Noto Sans CJK are not the first: those go through ``pygame.freetype``, which takes a
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict
-from pathlib import Path
 from typing import Literal
 
 import pygame
@@ -39,16 +39,8 @@ def _remember(key: tuple[tuple[str, int, int], str, Color], surface: pygame.Surf
         _rendered_bytes -= old.get_width() * old.get_height() * old.get_bytesize()
 
 
-_BIZ_UD = Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDPGothic-{w}.ttf")
-
-
 def font_file(language: str, weight: Weight) -> FontFile:
-    script = script_for_language(language)
-    if script == "ja":
-        biz = Path(str(_BIZ_UD).format(w="Bold" if weight == "bold" else "Regular"))
-        if biz.is_file():
-            return FontFile(biz, 0)
-    return find_font(script, weight)
+    return find_font(script_for_language(language), weight)
 
 
 class TextFont:

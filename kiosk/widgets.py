@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from pathlib import Path
 
 from kivy.graphics import Color, Ellipse, Line, Rectangle, Triangle
 from kivy.uix.button import Button
@@ -19,18 +18,11 @@ from kivy.uix.widget import Widget
 from madoguchi.common.fonts import find_font, script_for_language, shaping_script
 from madoguchi.kiosk.theme import RGB
 
-# BIZ UDPGothic, made for legibility by elderly and low-vision readers (DESIGN §12), where Debian's
-# fonts-morisawa-bizud-gothic puts it (common.fonts looks elsewhere and ranks Noto Sans CJK first).
-_BIZ_UD = Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDPGothic-{w}.ttf")
-
 
 @cache
 def font_path(language: str, bold: bool = False) -> str:
-    script = script_for_language(language)
-    weight = "Bold" if bold else "Regular"
-    if script == "ja" and Path(str(_BIZ_UD).format(w=weight)).is_file():
-        return str(_BIZ_UD).format(w=weight)
-    return str(find_font(script, "bold" if bold else "regular").path)
+    """The font file of the language's script (BIZ UDPGothic for Japanese where installed, DESIGN §12)."""
+    return str(find_font(script_for_language(language), "bold" if bold else "regular").path)
 
 
 _PHRASE_SCRIPTS = {"ja": "ja", "ja-easy": "ja", "zh": "zh"}
