@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Response
 
-from madoguchi.server.api import present, schemas
+from madoguchi.server.api import links, present, schemas
 from madoguchi.server.api.responses import model_response
 from madoguchi.server.api.security import AtCounter, ServicesDep, Staff
 from madoguchi.server.core.errors import not_found
@@ -67,7 +67,8 @@ def list_counters(services: ServicesDep, _: Staff) -> list[schemas.CounterOut]:
     return services.read(lambda office, now: [present.counter_out(office, c) for c in office.counters.values()])
 
 
-@router.post("/{counter_id}/call-next", response_model=schemas.CounterAction)
+@router.post("/{counter_id}/call-next", response_model=schemas.CounterAction, operation_id=links.CALL_NEXT,
+             responses={200: {"description": "Whom this counter calls now", "links": links.after_call()}})
 async def call_next(counter_id: str, services: ServicesDep, _: AtCounter) -> Response:
     """Call whom the balancing policy chooses; ``ticket`` is null when nobody waits for this counter."""
     return await act(services, counter_id, lambda office, now: office.call_next(counter_id, now))
@@ -78,12 +79,14 @@ async def recall(counter_id: str, services: ServicesDep, _: AtCounter) -> Respon
     return await act(services, counter_id, lambda office, now: office.recall(counter_id, now))
 
 
-@router.post("/{counter_id}/start", response_model=schemas.CounterAction)
+@router.post("/{counter_id}/start", response_model=schemas.CounterAction, operation_id=links.START,
+             responses={200: {"description": "Serving started", "links": links.after_start()}})
 async def start(counter_id: str, services: ServicesDep, _: AtCounter) -> Response:
     return await act(services, counter_id, lambda office, now: office.start(counter_id, now))
 
 
-@router.post("/{counter_id}/finish", response_model=schemas.CounterAction)
+@router.post("/{counter_id}/finish", response_model=schemas.CounterAction, operation_id=links.FINISH,
+             responses={200: {"description": "The step finished", "links": links.after_finish()}})
 async def finish(counter_id: str, services: ServicesDep, _: AtCounter,
            body: schemas.FinishIn | None = None) -> Response:
     """Finish the current step: it continues here, waits for its next counter, or the visit ends."""
@@ -101,7 +104,8 @@ async def hold(counter_id: str, services: ServicesDep, _: AtCounter) -> Response
     return await act(services, counter_id, lambda office, now: office.hold(counter_id, now))
 
 
-@router.post("/{counter_id}/call", response_model=schemas.CounterAction)
+@router.post("/{counter_id}/call", response_model=schemas.CounterAction, operation_id=links.CALL_TICKET,
+             responses={200: {"description": "The visit called", "links": links.after_call()}})
 async def call(counter_id: str, body: schemas.CallIn, services: ServicesDep, _: AtCounter) -> Response:
     """Call a given visit out of order (or back from hold); the reason is logged."""
     return await act(services, counter_id,

@@ -6,7 +6,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Response
 
-from madoguchi.server.api import present, schemas
+from madoguchi.server.api import links, present, schemas
 from madoguchi.server.api.security import Guide, ServicesDep
 from madoguchi.server.core.office import Office
 from madoguchi.server.storage.office_store import Transaction
@@ -24,7 +24,7 @@ def update_counter(counter_id: str, body: schemas.CounterPatch, services: Servic
     return services.execute(command)
 
 
-@router.patch("/tickets/{ticket_id}", response_model=schemas.StaffTicket)
+@router.patch("/tickets/{ticket_id}", response_model=schemas.StaffTicket, operation_id=links.SET_PRIORITY)
 def set_priority(ticket_id: str, body: schemas.PriorityPatch, services: ServicesDep, _: Guide) -> schemas.StaffTicket:
     """Flag a visit (wheelchair, pregnancy, interpreter…); it moves ahead by the site's bounded credit."""
     def command(office: Office, now: dt.datetime, tx: Transaction) -> schemas.StaffTicket:
@@ -32,7 +32,7 @@ def set_priority(ticket_id: str, body: schemas.PriorityPatch, services: Services
     return services.execute(command)
 
 
-@router.post("/tickets/{ticket_id}/cancel", response_model=schemas.StaffTicket)
+@router.post("/tickets/{ticket_id}/cancel", response_model=schemas.StaffTicket, operation_id=links.CANCEL)
 def cancel(ticket_id: str, services: ServicesDep, _: Guide) -> schemas.StaffTicket:
     """End a visit that will not continue (the resident left); its card data is erased."""
     def command(office: Office, now: dt.datetime, tx: Transaction) -> schemas.StaffTicket:

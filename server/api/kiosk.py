@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 from fastapi.exceptions import RequestValidationError
 
-from madoguchi.server.api import present, schemas
+from madoguchi.server.api import links, present, schemas
 from madoguchi.server.api.problems import ApiError
 from madoguchi.server.api.responses import model_response
 from madoguchi.server.api.security import Anyone, Guide, Kiosk, ServicesDep
@@ -156,8 +156,9 @@ def _replay(services: Services, office: Office, ticket_id: str, now: dt.datetime
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Same key, same ticket")]
 
 
-@router.post("/tickets", status_code=201, response_model=schemas.TicketOut,
-             responses={200: {"description": "A replay of an earlier request with the same Idempotency-Key"}})
+@router.post("/tickets", status_code=201, response_model=schemas.TicketOut, operation_id=links.CREATE_TICKET,
+             responses={200: {"description": "A replay of an earlier request with the same Idempotency-Key"},
+                        201: {"description": "The ticket, on disk", "links": links.issued_ticket()}})
 async def create_ticket(body: schemas.TicketIn, services: ServicesDep, caller: Kiosk,
                         idempotency_key: IdempotencyKey = None) -> Response:
     """Issue one ticket for the whole visit. Committed to disk before this answer is sent."""
