@@ -5,16 +5,22 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from madoguchi.common.cli import CommandError
+from madoguchi.server.storage.roles import Role
+
+if TYPE_CHECKING:
+    from madoguchi.server.storage.accounts import Accounts
+
+T = TypeVar("T")
 
 DEFAULT_DATA_DIR = Path("/var/lib/madoguchi")
 
 
-ROLES = ("counter", "guide", "manager", "admin")
 
 
 def _site_options(parser: argparse.ArgumentParser) -> None:
@@ -31,16 +37,14 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 
 def _existing_database(args: argparse.Namespace) -> Path:
     """The site database a reading command opens; refuses, creating nothing, when there is none."""
-    path = args.data_dir.resolve() / f"{args.site}.sqlite3"
+    from madoguchi.server.storage.database import database_path
+
+    path = database_path(args.data_dir.resolve(), args.site)
     if not path.is_file():
         raise CommandError(f"no database of site {args.site!r} in the data folder {args.data_dir.resolve()} "
                            f"(looked for {path.name}; nothing was created). Give the server's folder with "
                            f"--data-dir, e.g. --data-dir var/demo for `make demo`.")
     return path
-
-
-def _read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
 def _settings(args: argparse.Namespace, **extra: object):
@@ -130,16 +134,24 @@ def check_config_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_accounts(args: argparse.Namespace, read: Callable[[Accounts], T]) -> tuple[T, Path]:
+    """What ``read`` finds in the accounts of an existing database, opened read-only (nothing is created)."""
+    from madoguchi.server.storage.accounts import Accounts
+    from madoguchi.server.storage.database import connect_read_only
+
+    path = _existing_database(args)
+    conn = connect_read_only(path)
+    try:
+        return read(Accounts(conn)), path
+    finally:
+        conn.close()
+
+
 def user(args: argparse.Namespace) -> int:
     from madoguchi.server.storage.accounts import Accounts, Role
 
     if args.user_command == "list":
-        path = _existing_database(args)
-        conn = _read_only(path)
-        try:
-            users = Accounts(conn).users()
-        finally:
-            conn.close()
+        users, path = _read_accounts(args, Accounts.users)
         print(f"{len(users)} user(s) of site {args.site} in {path}", file=sys.stderr)
         for name, role, disabled in users:
             print(f"{name}\t{role}\t{'disabled' if disabled else 'active'}")
@@ -176,12 +188,7 @@ def device(args: argparse.Namespace) -> int:
     from madoguchi.server.storage.accounts import Accounts, DeviceKind
 
     if args.device_command == "list":
-        path = _existing_database(args)
-        conn = _read_only(path)
-        try:
-            devices = Accounts(conn).devices()
-        finally:
-            conn.close()
+        devices, path = _read_accounts(args, Accounts.devices)
         print(f"{len(devices)} device(s) of site {args.site} in {path}", file=sys.stderr)
         for name, kind, revoked in devices:
             print(f"{name}\t{kind}\t{'revoked' if revoked else 'active'}")
@@ -276,7 +283,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                            description="Add a staff user, or set a new password and role for an existing one. "
                                        "Creates the site database if there is none yet.")
     add.add_argument("name", help="the user name staff sign in with")
-    add.add_argument("--role", required=True, choices=[r for r in ROLES], help="what the user may do")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role], help="what the user may do")
     _site_options(add)
     listing = users.add_parser("list", help="list users, their role and whether they are active",
                                description="List the site's staff users (reads the database, creates nothing).")

@@ -11,12 +11,14 @@ import hashlib
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from madoguchi.server.storage.database import transaction
+from madoguchi.server.storage.roles import DeviceKind, Role
+
+__all__ = ["Accounts", "DeviceKind", "Principal", "Role"]
 
 RECHECK = dt.timedelta(seconds=10)
 # OWASP's argon2id setting (19 MiB, 2 passes, one lane): a check takes one core for ~20 ms, so a flood
@@ -44,18 +46,6 @@ class SignInLimits:
 
 class UserExists(Exception):
     """Creating a user whose name is taken (updating is its own call)."""
-
-
-class Role(StrEnum):
-    COUNTER = "counter"
-    GUIDE = "guide"
-    MANAGER = "manager"
-    ADMIN = "admin"
-
-
-class DeviceKind(StrEnum):
-    KIOSK = "kiosk"
-    DISPLAY = "display"
 
 
 @dataclass(frozen=True)

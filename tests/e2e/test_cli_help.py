@@ -11,7 +11,6 @@ from importlib import metadata
 
 import pytest
 
-from madoguchi.server.cli.commands import ROLES
 from madoguchi.server.cli.main import build_parser
 from madoguchi.server.storage.accounts import Role
 
@@ -67,8 +66,13 @@ def test_version_is_the_installed_package_version():
     assert answer.returncode == 0 and answer.stdout.strip() == f"madoguchi {metadata.version('madoguchi')}"
 
 
-def test_role_choices_are_the_roles_the_server_knows():
-    assert tuple(role.value for role in Role) == ROLES
+def test_an_unknown_role_is_refused_naming_every_role_the_server_knows(tmp_path):
+    refused = madoguchi("user", "add", "tanaka", "--role", "boss", "--data-dir", str(tmp_path))
+    assert refused.returncode == 2
+    assert "invalid choice: 'boss'" in refused.stderr
+    for role in Role:
+        assert f"'{role.value}'" in refused.stderr
+    assert not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("command", [("user", "list"), ("device", "list"), ("user", "disable", "tanaka"),
