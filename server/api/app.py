@@ -9,6 +9,7 @@ from fastapi_offline import FastAPIOffline
 from madoguchi.server.api import admin, auth, counters, guide, kiosk, ops, problems, public, reports
 from madoguchi.server.api.limits import BodySizeLimit
 from madoguchi.server.service.container import Services
+from madoguchi.server.web import staff
 
 API = "/api/v1"
 ROUTERS = (
@@ -38,6 +39,7 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(BodySizeLimit)  # outermost: before metrics, routing and authentication
     for prefix, router in ROUTERS:
         app.include_router(router, prefix=prefix)
+    staff.install(app)  # the staff pages under /staff/ (server/web/staff.py)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -28,6 +28,7 @@ from madoguchi.server.core.office import Changes, Office
 from madoguchi.server.core.snapshot import snapshot
 from madoguchi.server.mqtt.port import Commit, Publisher, SequencedEvent
 from madoguchi.server.service.clock import Clock
+from madoguchi.server.service.fanout import Fanout
 from madoguchi.server.service.presenters import state_payload
 from madoguchi.server.service.recent_calls import CallLog
 from madoguchi.server.service.writer import Pending, Writer
@@ -63,6 +64,8 @@ class Services:
     calls: CallLog
     writer_conn: sqlite3.Connection
     seq: int = 0
+    fanout: Fanout = field(default_factory=Fanout)
+    """The staff pages' live streams: fed the same commits as the publisher, right after it."""
     lock: threading.RLock = field(default_factory=threading.RLock)
     pending_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Idempotency keys (scoped per device) of tickets applied but not yet committed:
@@ -161,7 +164,9 @@ class Services:
             seq += len(events)
             new_calls = self.calls.payloads(self.office, events)
             self.seq = seq
-            self.publisher.changed(Commit(events, tuple(new_calls)))
+            commit = Commit(events, tuple(new_calls))
+            self.publisher.changed(commit)
+            self.fanout.changed(commit)
             self.calls.remember(new_calls)
             if pending.rows.idempotency_key:
                 self.pending_keys.pop(pending.rows.idempotency_key, None)

@@ -1,0 +1,342 @@
+"""Staff pages under ``/staff/``: sign-in, the counter console and its live stream (server-sent events).
+
+- Sign-in reuses ``POST /api/v1/auth/token`` (its throttling, lock-out and counter binding) behind a form;
+  the session is the same HttpOnly, SameSite=Strict cookie.
+- CSRF: every form and action carries a token bound to the session (an HMAC of the session token with
+  a per-process key) in a form field or the ``X-CSRF-Token`` header; the sign-in form's token is bound to
+  a short-lived pre-session cookie (double submit). A post without it, or with another's, is refused.
+- A counter session acts only on the counter it signed in at; the card data is read by the page through
+  ``GET /api/v1/counters/{id}/card`` while the visit is served, never rendered into the HTML.
+- ``GET /staff/events`` streams a notice per commit (same seq as MQTT) from ``Services.fanout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from madoguchi.common.i18n import message
+from madoguchi.common.languages import LANGUAGE_NAMES
+from madoguchi.server.api import auth, counters, present
+from madoguchi.server.api.problems import ApiError
+from madoguchi.server.api.security import COUNTER, SESSION_COOKIE, STAFF
+from madoguchi.server.core.catalog import text_in
+from madoguchi.server.core.office import Office
+from madoguchi.server.core.ticket import Outcome, Priority, Ticket, TicketStatus
+from madoguchi.server.service.container import Services
+from madoguchi.server.storage.accounts import Principal
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+LANGUAGES = ("ja", "en")
+LANG_COOKIE = "madoguchi_staff_lang"
+LOGIN_COOKIE = "madoguchi_login"
+CSRF_HEADER = "x-csrf-token"
+MAX_STREAMS = 200
+KEEPALIVE_S = 15.0
+ACTIONS: dict[str, Callable[[Office, str, Outcome, dt.datetime], Ticket | None]] = {
+    "call-next": lambda office, c, _, now: office.call_next(c, now),
+    "recall": lambda office, c, _, now: office.recall(c, now),
+    "start": lambda office, c, _, now: office.start(c, now),
+    "finish": lambda office, c, outcome, now: office.finish(c, outcome, now),
+    "hold": lambda office, c, _, now: office.hold(c, now),
+    "no-show": lambda office, c, _, now: office.no_show(c, now),
+}
+POLICY = ("default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; "
+          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": POLICY, "X-Frame-Options": "DENY",
+           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+
+
+def install(app: FastAPI) -> None:
+    """The staff pages and their own script and style (served by this server: the LAN has no CDN)."""
+    app.include_router(router)
+    app.mount("/staff/static", StaticFiles(directory=str(HERE / "static")), name="staff-static")
+
+
+# ----- helpers
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _key(request: Request) -> bytes:
+    key: bytes | None = getattr(request.app.state, "staff_csrf_key", None)
+    if key is None:
+        key = request.app.state.staff_csrf_key = secrets.token_bytes(32)
+    return key
+
+
+def csrf_token(request: Request, bound_to: str, purpose: str = "session") -> str:
+    return hmac.new(_key(request), f"{purpose}:{bound_to}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(request: Request, given: object, bound_to: str | None, purpose: str = "session") -> bool:
+    if not isinstance(given, str) or not given or not bound_to:
+        return False
+    return hmac.compare_digest(given, csrf_token(request, bound_to, purpose))
+
+
+def language(request: Request) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return asked if asked in LANGUAGES else "ja"
+
+
+def translator(lang: str) -> Callable[..., str]:
+    return lambda key, **params: message("staff", key, lang, **params)
+
+
+def principal_of(request: Request) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    services = services_of(request)
+    with services.lock:
+        return services.accounts.principal(token, services.clock.now())
+
+
+def page(request: Request, name: str, lang: str, context: dict[str, Any], status_code: int = 200,
+         extra_headers: dict[str, str] | None = None) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, {
+        "t": translator(lang), "lang": lang, "languages": LANGUAGES, "language_names": LANGUAGE_NAMES,
+        "path": request.url.path, **context}, status_code=status_code, headers={**HEADERS, **(extra_headers or {})})
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict", httponly=True)
+    return response
+
+
+def refused(request: Request, code: str, status: int) -> Response:
+    """A refusal: JSON for the page's script, a short page for a form post."""
+    lang = language(request)
+    if _wants_json(request):
+        return JSONResponse({"code": code, "detail": message("staff", code, lang)}, status_code=status,
+                            headers=HEADERS)
+    return page(request, "staff_refused.html", lang, {"code": code, "principal": None}, status_code=status)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "") or CSRF_HEADER in request.headers
+
+
+# ----- sign-in and sign-out
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    who = principal_of(request)
+    if who is None or who.is_device:
+        return RedirectResponse("/staff/login", status_code=303)
+    if who.counter:
+        return RedirectResponse("/staff/counter", status_code=303)
+    lang = language(request)
+    return page(request, "staff_home.html", lang, {
+        "principal": who, "csrf": csrf_token(request, request.cookies[SESSION_COOKIE])})
+
+
+def _login_page(request: Request, error: str | None = None, status_code: int = 200,
+                username: str = "", counter: str = "") -> HTMLResponse:
+    lang = language(request)
+    services = services_of(request)
+    with services.lock:
+        options = [(c.id, text_in(c.label, lang)) for c in services.office.counters.values()]
+    nonce = secrets.token_urlsafe(24)
+    response = page(request, "staff_login.html", lang, {
+        "principal": None, "counters": options, "error": error, "username": username, "counter": counter,
+        "csrf": csrf_token(request, nonce, "login"), "site_name": text_in(services.site.config.name, lang)},
+        status_code=status_code)
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict", path="/staff/login",
+                        secure=auth.cookie_is_secure(request, services))
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return _login_page(request)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    form = await request.form()
+    if not csrf_ok(request, form.get("csrf"), request.cookies.get(LOGIN_COOKIE), "login"):
+        return refused(request, "csrf_refused", 403)
+    username, password = form.get("username"), form.get("password")
+    counter = form.get("counter") or None
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password \
+            or len(username) > 100 or len(password) > 200 or (counter is not None and not isinstance(counter, str)):
+        return _login_page(request, "signin_incomplete", 422, username if isinstance(username, str) else "")
+    services = services_of(request)
+    response = RedirectResponse("/staff", status_code=303)
+    try:
+        await auth.token(request, services, response, username, password,
+                         counter if isinstance(counter, str) else None)
+    except ApiError as exc:
+        page_ = _login_page(request, exc.code, exc.status, username[:100], counter or "")
+        if "Retry-After" in exc.headers:
+            page_.headers["Retry-After"] = exc.headers["Retry-After"]
+        return page_
+    response.delete_cookie(LOGIN_COOKIE, path="/staff/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    token = request.cookies.get(SESSION_COOKIE)
+    if not csrf_ok(request, form.get("csrf") or request.headers.get(CSRF_HEADER), token):
+        return refused(request, "csrf_refused", 403)
+    services = services_of(request)
+    with services.lock:
+        services.accounts.close_session(token or "")
+    response = RedirectResponse("/staff/login", status_code=303, headers=HEADERS)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# ----- the counter console
+
+@router.get("/counter", response_class=HTMLResponse)
+def console(request: Request) -> Response:
+    who = principal_of(request)
+    if who is None or who.is_device:
+        return RedirectResponse("/staff/login", status_code=303)
+    if who.role not in COUNTER or who.counter is None:
+        return refused(request, "counter_session_required", 403)
+    lang = language(request)
+    services = services_of(request)
+    with services.lock:
+        counter = services.office.counter(who.counter)
+        label = text_in(counter.label, lang)
+    strings = {key: message("staff", key, lang) for key in SCRIPT_STRINGS}
+    strings.update({f"priority_{p.value}": message("staff", f"priority_{p.value}", lang) for p in Priority})
+    return page(request, "staff_counter.html", lang, {
+        "principal": who, "counter_id": who.counter, "counter_label": label,
+        "csrf": csrf_token(request, request.cookies[SESSION_COOKIE]), "outcomes": [o.value for o in Outcome],
+        "strings": json.dumps(strings, ensure_ascii=False).replace("<", "\\u003c")})
+
+
+SCRIPT_STRINGS = (
+    "status_idle", "status_called", "status_serving", "status_held", "step_done", "step_active", "step_pending",
+    "step_skipped", "step_todo", "step_referred", "live_on", "live_off", "nobody_waiting", "done_ok", "card_none",
+    "card_name", "card_address", "card_birth_date", "card_sex", "waiting_count", "state_open", "state_paused",
+    "state_closed", "error_generic", "sex_0", "sex_1", "sex_2", "sex_9")
+
+
+@router.get("/counter/state")
+def console_state(request: Request) -> Response:
+    """What the console shows (no card data): its counter, the visit there, how many wait for it."""
+    who = principal_of(request)
+    if who is None or who.is_device:
+        return JSONResponse({"code": "unauthorized"}, status_code=401, headers=HEADERS)
+    if who.role not in COUNTER or who.counter is None:
+        return JSONResponse({"code": "counter_session_required"}, status_code=403, headers=HEADERS)
+    lang = language(request)
+    counter_id = who.counter
+
+    def query(office: Office, now: dt.datetime) -> dict[str, Any]:
+        counter = office.counter(counter_id)
+        ticket = office.ticket_at(counter)
+        waiting = sum(1 for t in office.waiting() if counter.can_serve(t.band, t.procedure))
+        visit = None
+        if ticket is not None:
+            band = office.bands.get(ticket.band)
+            visit = {
+                "id": ticket.id, "display_number": ticket.display_number, "status": ticket.status.value,
+                "band": text_in(band.label, lang) if band else ticket.band,
+                "language": ticket.language, "language_name": LANGUAGE_NAMES.get(ticket.language, ticket.language),
+                "priority": sorted(p.value if isinstance(p, Priority) else str(p) for p in ticket.priority),
+                "plan": [s.model_dump() for s in present.plan(office.catalog, ticket, lang)],
+                "recalls": ticket.recalls, "has_card": present.served_here(ticket, counter_id)
+                and ticket.status is TicketStatus.SERVING,
+            }
+        return {"counter": {"id": counter.id, "label": text_in(counter.label, lang), "state": counter.state.value},
+                "visit": visit, "waiting": waiting}
+
+    services = services_of(request)
+    answer = services.read(query)
+    answer["seq"] = services.seq
+    return JSONResponse(answer, headers=HEADERS)
+
+
+@router.post("/counters/{counter_id}/{action}")
+async def counter_action(request: Request, counter_id: str, action: str) -> Response:
+    """One console action, for the counter this session signed in at only, with its CSRF token."""
+    if action not in ACTIONS:
+        return refused(request, "not_found", 404)
+    form = await request.form()
+    token = request.cookies.get(SESSION_COOKIE)
+    if not csrf_ok(request, request.headers.get(CSRF_HEADER) or form.get("csrf"), token):
+        return refused(request, "csrf_refused", 403)
+    who = principal_of(request)
+    if who is None or who.is_device:
+        return refused(request, "unauthorized", 401)
+    if who.role not in COUNTER or who.counter is None:
+        return refused(request, "counter_session_required", 403)
+    if who.counter != counter_id:
+        return refused(request, "counter_not_yours", 403)
+    raw = form.get("outcome") or Outcome.DONE.value
+    if raw not in {o.value for o in Outcome}:
+        return refused(request, "outcome_invalid", 422)
+    outcome = Outcome(str(raw))
+    run = ACTIONS[action]
+    answer: Response = await counters.act(services_of(request), counter_id,
+                                          lambda office, now: run(office, counter_id, outcome, now))
+    if _wants_json(request):
+        answer.headers.update(HEADERS)
+        return answer
+    return RedirectResponse("/staff/counter", status_code=303, headers=HEADERS)
+
+
+# ----- live stream
+
+@router.get("/events")
+async def events(request: Request) -> Response:
+    """Server-sent events: ``change`` (id = seq) per commit, ``resync`` when this stream fell behind,
+    ``signed_out`` when the session ended. The browser's EventSource reconnects by itself."""
+    who = principal_of(request)
+    if who is None or who.role not in STAFF:
+        return JSONResponse({"code": "unauthorized"}, status_code=401, headers=HEADERS)
+    services = services_of(request)
+    if services.fanout.count >= MAX_STREAMS:
+        return JSONResponse({"code": "too_many_streams"}, status_code=503, headers={"Retry-After": "5"})
+    token = request.cookies.get(SESSION_COOKIE, "")
+    subscription = services.fanout.subscribe()
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield f"retry: 1000\nevent: hello\ndata: {json.dumps({'seq': services.seq})}\n\n"
+            while True:
+                try:
+                    await asyncio.wait_for(subscription.wake.wait(), KEEPALIVE_S)
+                except TimeoutError:
+                    with services.lock:
+                        alive = services.accounts.principal(token, services.clock.now()) is not None
+                    if not alive:
+                        yield "event: signed_out\ndata: {}\n\n"
+                        return
+                    yield ": keep-alive\n\n"
+                    continue
+                notices, lost = subscription.take()
+                if lost:
+                    yield f"event: resync\ndata: {json.dumps({'seq': services.seq})}\n\n"
+                for n in notices:
+                    data = json.dumps({"seq": n.seq, "kinds": n.kinds, "counters": n.counters})
+                    yield f"id: {n.seq}\nevent: change\ndata: {data}\n\n"
+        finally:
+            services.fanout.unsubscribe(subscription)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

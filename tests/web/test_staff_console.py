@@ -1,0 +1,163 @@
+"""The staff counter console in Debian's Chromium against a live server: sign-in, two consoles, live updates
+pushed by the server (no reload), CSRF and counter binding, card data only while served, axe, screenshots."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.live import STAFF_PASSWORD
+from tests.personal_data import TEST_HOLDER_ADDRESS, TEST_HOLDER_NAME, leaked_in
+from tests.web.test_status_page import serious_violations, shoot
+
+CARD = {"name": TEST_HOLDER_NAME, "address": TEST_HOLDER_ADDRESS, "birth_date": "1958-04-12", "sex": "2"}
+TENNYU = {"life_event": "tennyu", "card": CARD, "language": "vi", "priority": ["wheelchair"]}
+DESKTOP = {"width": 1366, "height": 768}
+
+
+def sign_in(browser, base: str, counter: str | None, lang: str = "ja", user: str = "counter-e2e"):
+    context = browser.new_context(viewport=DESKTOP, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{base}/staff/login?lang={lang}")
+    page.fill("#username", user)
+    page.fill("#password", STAFF_PASSWORD)
+    if counter:
+        page.select_option("#counter", counter)
+    page.click("form.login button[type=submit]")
+    if counter:
+        page.wait_for_url(f"{base}/staff/counter")
+        expect(page.locator("#live")).to_have_text(re.compile("自動更新中|Live updates on"))
+    return page
+
+
+def test_two_consoles_call_serve_finish_with_live_updates_and_no_card_left(live_server, browser):
+    kiosk = live_server.client("kiosk")
+    first = kiosk.post("/api/v1/tickets", json=TENNYU).json()
+    second = kiosk.post("/api/v1/tickets", json={"life_event": "tennyu"}).json()
+    c4 = sign_in(browser, live_server.url, "c4")
+    c5 = sign_in(browser, live_server.url, "c5")
+    shoot(c4, "staff-console-idle-1366")
+    expect(c5.locator("#waiting")).to_contain_text("2")
+    c5.evaluate("window.notReloaded = true")
+
+    c4.keyboard.press("n")  # keyboard shortcut: call next
+    clicked = time.monotonic()
+    expect(c4.locator("#number")).to_have_text(first["display_number"])
+    expect(c5.locator("#waiting")).to_contain_text("1", timeout=1000)  # pushed to the other browser
+    pushed_s = time.monotonic() - clicked
+    assert pushed_s < 1.0, pushed_s
+    print(f"counter click -> other console updated in {pushed_s * 1000:.0f} ms")
+    assert c5.evaluate("window.notReloaded") is True  # updated in place, not reloaded
+    expect(c4.locator("#status")).to_contain_text("呼出中")
+    expect(c4.locator("#flags")).to_contain_text("Tiếng Việt")
+    expect(c4.locator("#flags")).to_contain_text("車いす")
+    expect(c4.locator("#btn-start")).to_be_enabled()
+    expect(c4.locator("#btn-call-next")).to_be_disabled()
+    expect(c4.locator("#card-section")).to_be_hidden()  # called, not yet served: no card data
+    assert TEST_HOLDER_NAME not in c4.content()
+
+    c4.click("#btn-start")
+    expect(c4.locator("#status")).to_contain_text("対応中")
+    expect(c4.locator("#card")).to_contain_text(TEST_HOLDER_NAME)
+    expect(c4.locator("#card")).to_contain_text(TEST_HOLDER_ADDRESS)
+    expect(c4.locator("#card")).to_contain_text("女")  # sex code 2 as a word
+    expect(c4.locator("#plan li").first).to_contain_text("この窓口")
+    shoot(c4, "staff-console-serving-1366")
+
+    c5.click("#btn-call-next")
+    expect(c5.locator("#number")).to_have_text(second["display_number"])
+    c5.keyboard.press("s")
+    expect(c5.locator("#status")).to_contain_text("対応中")
+    assert not leaked_in(c5.content())  # the other visit's card is on its own console only
+
+    c4.select_option("#outcome", "done")
+    c4.click("#btn-finish")
+    expect(c4.locator("#number")).to_have_text("—")
+    expect(c4.locator("#card-section")).to_be_hidden()
+    assert not leaked_in(c4.content()), "card data gone from the page once the visit ended"
+    c5.keyboard.press("f")
+    expect(c5.locator("#number")).to_have_text("—")
+
+    counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
+    assert counters["c4"]["serving"] is None and counters["c5"]["serving"] is None
+    assert not leaked_in(live_server.log())
+
+
+def test_forms_without_csrf_token_and_other_counters_are_refused(live_server, browser):
+    base = live_server.url
+    page = sign_in(browser, base, "c4")
+    live_server.client("kiosk").post("/api/v1/tickets", json={"life_event": "tennyu"})
+    token = page.locator("#console").get_attribute("data-csrf")
+    assert token
+    no_token = page.request.post(f"{base}/staff/counters/c4/call-next", form={})
+    assert no_token.status == 403
+    wrong = page.request.post(f"{base}/staff/counters/c4/call-next", form={"csrf": "0" * 64},
+                              headers={"Accept": "application/json"})
+    assert wrong.status == 403 and wrong.json()["code"] == "csrf_refused"
+    other = page.request.post(f"{base}/staff/counters/c5/call-next", form={"csrf": token},
+                              headers={"Accept": "application/json"})
+    assert other.status == 403 and other.json()["code"] == "counter_not_yours"
+    api_other = page.request.post(f"{base}/api/v1/counters/c5/call-next")
+    assert api_other.status == 403
+    counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
+    assert counters["c4"]["serving"] is None and counters["c5"]["serving"] is None  # nothing was called
+
+    # a form posted without its token shows a refusal page, in the browser, and calls nobody
+    page.evaluate("document.querySelector('form[data-action=\"call-next\"] input[name=csrf]').remove()")
+    page.evaluate("HTMLFormElement.prototype.submit.call(document.querySelector('form[data-action=\"call-next\"]'))")
+    expect(page.locator("p.error")).to_contain_text("トークン")
+    counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
+    assert counters["c4"]["serving"] is None
+
+    login_without_token = page.request.post(f"{base}/staff/login", form={
+        "username": "counter-e2e", "password": STAFF_PASSWORD, "counter": "c5"})
+    assert login_without_token.status == 403
+
+
+def test_sign_in_refusals_show_on_the_form_and_sign_out_ends_the_session(live_server, browser):
+    base = live_server.url
+    page = sign_in(browser, base, None, lang="en")
+    expect(page.locator("#login-error")).to_have_text("A counter account must sign in at a counter.")
+    page.fill("#password", "wrong-password")
+    page.select_option("#counter", "c4")
+    page.click("form.login button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("Wrong user name or password.")
+    assert page.locator("#username").input_value() == "counter-e2e"  # what was typed is kept (not the password)
+    shoot(page, "staff-login-error-en-1366")
+    assert not serious_violations(page)
+
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(f"{base}/staff/counter")
+    expect(page.locator("#btn-call-next")).to_contain_text("Call next")
+    page.click("form.logout button")
+    page.wait_for_url(f"{base}/staff/login")
+    assert page.request.get(f"{base}/staff/counter/state").status == 401
+    page.goto(f"{base}/staff/counter")
+    assert page.url == f"{base}/staff/login"
+
+
+def test_pages_pass_axe_and_are_shot_at_desktop_and_tablet(live_server, browser):
+    base = live_server.url
+    anonymous = browser.new_context(viewport=DESKTOP, locale="ja-JP").new_page()
+    anonymous.goto(f"{base}/staff/login")
+    shoot(anonymous, "staff-login-1366")
+    assert not serious_violations(anonymous)
+
+    live_server.client("kiosk").post("/api/v1/tickets", json=TENNYU)
+    page = sign_in(browser, base, "c4")
+    assert not serious_violations(page)
+    page.click("#btn-call-next")
+    page.click("#btn-start")
+    expect(page.locator("#card")).to_contain_text(TEST_HOLDER_NAME)
+    assert not serious_violations(page)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    shoot(page, "staff-console-serving-tablet")
+    page.goto(f"{base}/staff/counter?lang=en")
+    expect(page.locator("#card")).to_contain_text(TEST_HOLDER_NAME)
+    expect(page.locator("#status")).to_contain_text("Serving")
+    page.set_viewport_size(DESKTOP)
+    shoot(page, "staff-console-serving-en-1366")
+    assert not serious_violations(page)
