@@ -302,6 +302,7 @@ def render_summary(args: argparse.Namespace, url: str, tokens: dict[str, str], t
         "Open in a browser:",
         f"  API and its documentation   {url}/api/v1/docs",
         f"  the sample visit's page     {ticket['status_url']}",
+        f"  staff counter console       {url}/staff/login   (demo-counter, choose a counter)",
         f"  health / metrics            {url}/healthz   {url}/metrics",
         "",
         f"Staff accounts (password {DEMO_PASSWORD}): demo-counter, demo-guide, demo-manager, demo-admin",

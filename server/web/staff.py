@@ -87,6 +87,10 @@ def csrf_token(request: Request, bound_to: str, purpose: str = "session") -> str
 
 
 def csrf_ok(request: Request, given: object, bound_to: str | None, purpose: str = "session") -> bool:
+    """The token matches the one bound to ``bound_to``, and a browser's ``Origin`` (if sent) is this server."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        return False
     if not isinstance(given, str) or not given or not bound_to:
         return False
     return hmac.compare_digest(given, csrf_token(request, bound_to, purpose))

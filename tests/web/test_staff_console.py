@@ -99,6 +99,15 @@ def test_forms_without_csrf_token_and_other_counters_are_refused(live_server, br
     other = page.request.post(f"{base}/staff/counters/c5/call-next", form={"csrf": token},
                               headers={"Accept": "application/json"})
     assert other.status == 403 and other.json()["code"] == "counter_not_yours"
+    foreign = page.request.post(f"{base}/staff/counters/c4/call-next", form={"csrf": token},
+                                headers={"Accept": "application/json", "Origin": "http://evil.example"})
+    assert foreign.status == 403 and foreign.json()["code"] == "csrf_refused"  # another site's page
+    bad_outcome = page.request.post(f"{base}/staff/counters/c4/finish", form={"csrf": token, "outcome": "lost"},
+                                    headers={"Accept": "application/json"})
+    assert bad_outcome.status == 422 and bad_outcome.json()["code"] == "outcome_invalid"
+    unknown = page.request.post(f"{base}/staff/counters/c4/explode", form={"csrf": token},
+                                headers={"Accept": "application/json"})
+    assert unknown.status == 404
     api_other = page.request.post(f"{base}/api/v1/counters/c5/call-next")
     assert api_other.status == 403
     counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
