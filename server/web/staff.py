@@ -19,6 +19,7 @@ import hmac
 import json
 import secrets
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from madoguchi.server.api import auth, counters, present
 from madoguchi.server.api.problems import ApiError
 from madoguchi.server.api.security import COUNTER, SESSION_COOKIE, STAFF
 from madoguchi.server.core.catalog import text_in
+from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.office import Office
 from madoguchi.server.core.ticket import Outcome, Priority, Ticket, TicketStatus
 from madoguchi.server.service.container import Services
@@ -48,14 +50,34 @@ LOGIN_COOKIE = "madoguchi_login"
 CSRF_HEADER = "x-csrf-token"
 MAX_STREAMS = 200
 KEEPALIVE_S = 15.0
-ACTIONS: dict[str, Callable[[Office, str, Outcome, dt.datetime], Ticket | None]] = {
+QUEUE_SHOWN = 10
+"""Waiting (and, as many again, held) visits the console lists to call out of order."""
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    outcome: Outcome = Outcome.DONE
+    ticket_id: str = ""
+    reason: str = ""
+
+
+def _set_state(office: Office, counter_id: str, state: CounterState, now: dt.datetime) -> Ticket | None:
+    office.update_counter(counter_id, now, state=state)
+    return None
+
+
+ACTIONS: dict[str, Callable[[Office, str, ActionForm, dt.datetime], Ticket | None]] = {
     "call-next": lambda office, c, _, now: office.call_next(c, now),
     "recall": lambda office, c, _, now: office.recall(c, now),
     "start": lambda office, c, _, now: office.start(c, now),
-    "finish": lambda office, c, outcome, now: office.finish(c, outcome, now),
+    "finish": lambda office, c, form, now: office.finish(c, form.outcome, now),
     "hold": lambda office, c, _, now: office.hold(c, now),
     "no-show": lambda office, c, _, now: office.no_show(c, now),
+    "call": lambda office, c, form, now: office.call(c, form.ticket_id, form.reason, now),
+    "pause": lambda office, c, _, now: _set_state(office, c, CounterState.PAUSED, now),
+    "resume": lambda office, c, _, now: _set_state(office, c, CounterState.OPEN, now),
 }
+"""What the console may do: its own counter's actions, and pausing ("away") or reopening that counter."""
 POLICY = ("default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; "
           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": POLICY, "X-Frame-Options": "DENY",
@@ -236,7 +258,8 @@ SCRIPT_STRINGS = (
     "status_idle", "status_called", "status_serving", "status_held", "step_done", "step_active", "step_pending",
     "step_skipped", "step_todo", "step_referred", "live_on", "live_off", "nobody_waiting", "done_ok", "card_none",
     "card_name", "card_address", "card_birth_date", "card_sex", "waiting_count", "state_open", "state_paused",
-    "state_closed", "error_generic", "sex_0", "sex_1", "sex_2", "sex_9")
+    "state_closed", "error_generic", "sex_0", "sex_1", "sex_2", "sex_9", "call_this", "waited_min",
+    "queue_empty", "reason_needed", "pause", "resume", "status_waiting")
 
 
 @router.get("/counter/state")
@@ -266,8 +289,15 @@ def console_state(request: Request) -> Response:
                 "recalls": ticket.recalls, "has_card": present.served_here(ticket, counter_id)
                 and ticket.status is TicketStatus.SERVING,
             }
+        queue = [t for t in office.waiting() if counter.can_serve(t.band, t.procedure)]
+        queue.sort(key=lambda t: office.policy_key(office.candidate(t)))
+        held = [t for t in office.tickets.values() if t.status is TicketStatus.HELD]
+        listed = [{"id": t.id, "display_number": t.display_number, "status": t.status.value,
+                   "waited_min": int((now - t.issued_at).total_seconds() // 60),
+                   "priority": sorted(str(p) for p in t.priority), "language": t.language}
+                  for t in (queue[:QUEUE_SHOWN] + held[:QUEUE_SHOWN])]
         return {"counter": {"id": counter.id, "label": text_in(counter.label, lang), "state": counter.state.value},
-                "visit": visit, "waiting": waiting}
+                "visit": visit, "waiting": waiting, "queue": listed}
 
     services = services_of(request)
     answer = services.read(query)
@@ -291,17 +321,27 @@ async def counter_action(request: Request, counter_id: str, action: str) -> Resp
         return refused(request, "counter_session_required", 403)
     if who.counter != counter_id:
         return refused(request, "counter_not_yours", 403)
-    raw = form.get("outcome") or Outcome.DONE.value
-    if raw not in {o.value for o in Outcome}:
-        return refused(request, "outcome_invalid", 422)
-    outcome = Outcome(str(raw))
+    parsed = _action_form(form)
+    if isinstance(parsed, str):
+        return refused(request, parsed, 422)
     run = ACTIONS[action]
     answer: Response = await counters.act(services_of(request), counter_id,
-                                          lambda office, now: run(office, counter_id, outcome, now))
+                                          lambda office, now: run(office, counter_id, parsed, now))
     if _wants_json(request):
         answer.headers.update(HEADERS)
         return answer
     return RedirectResponse("/staff/counter", status_code=303, headers=HEADERS)
+
+
+def _action_form(form: Any) -> ActionForm | str:
+    """The action's fields, strictly: an outcome of the enum, a ticket id and a reason of bounded length."""
+    outcome, ticket_id, reason = form.get("outcome") or Outcome.DONE.value, form.get("ticket_id") or "", \
+        form.get("reason") or ""
+    if outcome not in {o.value for o in Outcome}:
+        return "outcome_invalid"
+    if not isinstance(ticket_id, str) or len(ticket_id) > 64 or not isinstance(reason, str) or len(reason) > 200:
+        return "field_invalid"
+    return ActionForm(Outcome(str(outcome)), ticket_id, reason)
 
 
 # ----- live stream

@@ -170,3 +170,41 @@ def test_pages_pass_axe_and_are_shot_at_desktop_and_tablet(live_server, browser)
     page.set_viewport_size(DESKTOP)
     shoot(page, "staff-console-serving-en-1366")
     assert not serious_violations(page)
+
+
+def test_call_out_of_order_with_a_reason_hold_and_back_and_away(live_server, browser):
+    kiosk = live_server.client("kiosk")
+    first, _, third = (kiosk.post("/api/v1/tickets", json={"life_event": "tennyu"}).json() for _ in range(3))
+    page = sign_in(browser, live_server.url, "c4")
+    expect(page.locator("#queue li")).to_have_count(3)
+    call_third = page.locator(f"#queue button[data-ticket='{third['id']}']")
+    call_third.click()  # without a reason: refused on the page, nobody called
+    expect(page.locator("#message")).to_have_text("順番を飛ばして呼ぶ理由を入力してください。")
+    expect(page.locator("#number")).to_have_text("—")
+    page.fill("#reason", "予約の方")
+    call_third.click()
+    expect(page.locator("#number")).to_have_text(third["display_number"])
+    expect(page.locator("#reason")).to_have_value("")
+    shoot(page, "staff-console-called-out-of-order-1366")
+
+    page.click("#btn-hold")  # on hold: listed again, and called back with a reason
+    expect(page.locator("#number")).to_have_text("—")
+    held = page.locator(f"#queue li:has(button[data-ticket='{third['id']}'])")
+    expect(held).to_contain_text("保留中")
+    page.fill("#reason", "書類がそろった")
+    held.locator("button").click()
+    expect(page.locator("#number")).to_have_text(third["display_number"])
+    page.click("#btn-start")
+    page.click("#btn-finish")
+    expect(page.locator("#number")).to_have_text("—")
+
+    page.keyboard.press("p")  # away: the counter pauses, calls nobody new
+    expect(page.locator("#counter-state")).to_have_text("一時休止")
+    expect(page.locator("#btn-call-next")).to_be_disabled()
+    counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
+    assert counters["c4"]["state"] == "paused"
+    assert not serious_violations(page)
+    page.keyboard.press("p")
+    expect(page.locator("#counter-state")).to_have_text("開設中")
+    page.keyboard.press("n")
+    expect(page.locator("#number")).to_have_text(first["display_number"])

@@ -74,12 +74,48 @@
       if (step.state === "active") { li.setAttribute("aria-current", "step"); }
       plan.append(li);
     });
-    var allowed = ENABLED[status] || [];
+    var open = state.counter.state === "open";
+    var allowed = (ENABLED[status] || []).filter(function (a) { return open || a !== "call-next"; });
+    allowed.push(open ? "pause" : "resume");
+    root.dataset.counterState = state.counter.state;
     root.querySelectorAll("form[data-action]").forEach(function (form) {
       form.querySelector("button").disabled = busy || allowed.indexOf(form.dataset.action) < 0;
     });
+    renderQueue(state.queue, !visit && open);
     el("outcome").disabled = status !== "serving";
     if (visit && visit.has_card) { showCard(visit.id); } else { clearCard(); }
+  }
+
+  function renderQueue(queue, canCall) {
+    var list = el("queue");
+    list.replaceChildren();
+    if (!queue.length) {
+      var none = document.createElement("li"); none.className = "muted"; text(none, S.queue_empty);
+      list.append(none);
+    }
+    queue.forEach(function (t) {
+      var li = document.createElement("li");
+      var number = document.createElement("strong"); text(number, t.display_number);
+      var info = document.createElement("span");
+      text(info, " " + (t.status === "held" ? S.status_held + " · " : "") + S.waited_min.replace("{n}", t.waited_min) +
+           t.priority.map(function (p) { return " · " + (S["priority_" + p] || p); }).join(""));
+      var button = document.createElement("button");
+      button.type = "button"; button.className = "call"; button.disabled = busy || !canCall;
+      button.dataset.ticket = t.id;
+      text(button, S.call_this.replace("{number}", t.display_number));
+      button.addEventListener("click", function () { callOutOfOrder(t.id); });
+      li.append(number, info, button);
+      list.append(li);
+    });
+  }
+
+  function callOutOfOrder(ticketId) {
+    var reason = el("reason").value.trim();
+    if (!reason) { text(el("message"), S.reason_needed); el("reason").focus(); return; }
+    var body = new FormData();
+    body.append("ticket_id", ticketId);
+    body.append("reason", reason);
+    post(el("queue").dataset.url, body, "call").then(function (ok) { if (ok) { el("reason").value = ""; } });
   }
 
   function refresh() {
@@ -93,23 +129,29 @@
       .catch(function () {});
   }
 
-  function act(form) {
-    if (busy) { return; }
-    var button = form.querySelector("button");
-    if (button.disabled) { return; }
+  function post(url, body, action) {
+    if (busy) { return Promise.resolve(false); }
     busy = true;
+    var ok = false;
     text(el("message"), "");
-    root.querySelectorAll("form[data-action] button").forEach(function (b) { b.disabled = true; });
-    fetch(form.action, {method: "POST", credentials: "same-origin", body: new FormData(form),
-                        headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
+    root.querySelectorAll("button").forEach(function (b) { if (!b.closest(".bar")) { b.disabled = true; } });
+    return fetch(url, {method: "POST", credentials: "same-origin", body: body,
+                       headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
       .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (body) {
-          if (!r.ok) { text(el("message"), body.detail || body.title || S.error_generic); }
-          else if (form.dataset.action === "call-next" && !body.ticket) { text(el("message"), S.nobody_waiting); }
+        return r.json().catch(function () { return {}; }).then(function (answer) {
+          ok = r.ok;
+          if (!r.ok) { text(el("message"), (answer.messages && answer.messages[document.documentElement.lang]) || answer.detail || S.error_generic); }
+          else if (action === "call-next" && !answer.ticket) { text(el("message"), S.nobody_waiting); }
         });
       })
       .catch(function () { text(el("message"), S.error_generic); })
-      .then(function () { busy = false; return refresh(); });
+      .then(function () { busy = false; return refresh(); })
+      .then(function () { return ok; });
+  }
+
+  function act(form) {
+    if (busy || form.querySelector("button").disabled) { return; }
+    post(form.action, new FormData(form), form.dataset.action);
   }
 
   root.querySelectorAll("form[data-action]").forEach(function (form) {
@@ -121,8 +163,9 @@
     var tag = (event.target && event.target.tagName) || "";
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
     var key = event.key.toUpperCase();
-    var form = root.querySelector('form[data-key="' + key + '"]');
-    if (form) { event.preventDefault(); act(form); }
+    var forms = Array.prototype.filter.call(root.querySelectorAll('form[data-key="' + key + '"]'),
+      function (f) { return !f.querySelector("button").disabled; });
+    if (forms.length) { event.preventDefault(); act(forms[0]); }
   });
 
   function listen() {
