@@ -32,7 +32,7 @@ from madoguchi.common.i18n import message
 from madoguchi.common.languages import LANGUAGE_NAMES
 from madoguchi.server.api import auth, counters, present
 from madoguchi.server.api.problems import ApiError
-from madoguchi.server.api.security import COUNTER, SESSION_COOKIE, STAFF
+from madoguchi.server.api.security import COUNTER, GUIDE, SESSION_COOKIE, STAFF
 from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.office import Office
@@ -86,7 +86,10 @@ HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": POLICY, "X-Fr
 
 def install(app: FastAPI) -> None:
     """The staff pages and their own script and style (served by this server: the LAN has no CDN)."""
+    from madoguchi.server.web import board  # it uses this module's helpers
+
     app.include_router(router)
+    app.include_router(board.router)
     app.mount("/staff/static", StaticFiles(directory=str(HERE / "static")), name="staff-static")
 
 
@@ -146,16 +149,21 @@ def page(request: Request, name: str, lang: str, context: dict[str, Any], status
     return response
 
 
+def script_json(strings: dict[str, str]) -> str:
+    """Texts for the page's script, as a JSON data block that cannot close its <script> element."""
+    return json.dumps(strings, ensure_ascii=False).replace("<", "\\u003c")
+
+
 def refused(request: Request, code: str, status: int) -> Response:
     """A refusal: JSON for the page's script, a short page for a form post."""
     lang = language(request)
-    if _wants_json(request):
+    if wants_json(request):
         return JSONResponse({"code": code, "detail": message("staff", code, lang)}, status_code=status,
                             headers=HEADERS)
     return page(request, "staff_refused.html", lang, {"code": code, "principal": None}, status_code=status)
 
 
-def _wants_json(request: Request) -> bool:
+def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "") or CSRF_HEADER in request.headers
 
 
@@ -168,6 +176,8 @@ def home(request: Request) -> Response:
         return RedirectResponse("/staff/login", status_code=303)
     if who.counter:
         return RedirectResponse("/staff/counter", status_code=303)
+    if who.role in GUIDE:
+        return RedirectResponse("/staff/guide", status_code=303)
     lang = language(request)
     return page(request, "staff_home.html", lang, {
         "principal": who, "csrf": csrf_token(request, request.cookies[SESSION_COOKIE])})
@@ -251,7 +261,7 @@ def console(request: Request) -> Response:
     return page(request, "staff_counter.html", lang, {
         "principal": who, "counter_id": who.counter, "counter_label": label,
         "csrf": csrf_token(request, request.cookies[SESSION_COOKIE]), "outcomes": [o.value for o in Outcome],
-        "strings": json.dumps(strings, ensure_ascii=False).replace("<", "\\u003c")})
+        "strings": script_json(strings)})
 
 
 SCRIPT_STRINGS = (
@@ -327,7 +337,7 @@ async def counter_action(request: Request, counter_id: str, action: str) -> Resp
     run = ACTIONS[action]
     answer: Response = await counters.act(services_of(request), counter_id,
                                           lambda office, now: run(office, counter_id, parsed, now))
-    if _wants_json(request):
+    if wants_json(request):
         answer.headers.update(HEADERS)
         return answer
     return RedirectResponse("/staff/counter", status_code=303, headers=HEADERS)

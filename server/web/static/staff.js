@@ -184,3 +184,96 @@
   listen();
   window.addEventListener("pagehide", clearCard);
 })();
+
+// The floor-guide board: bands and counters, read again on every server-sent event; open/pause/close.
+(function () {
+  "use strict";
+  var root = document.getElementById("board");
+  if (!root) { return; }
+  var csrf = root.dataset.csrf;
+  var S = JSON.parse(document.getElementById("strings").textContent);
+  var el = function (id) { return document.getElementById(id); };
+  function text(node, value) { node.textContent = value == null ? "" : String(value); }
+  function cell(row, value, cls) {
+    var td = document.createElement("td"); text(td, value); if (cls) { td.className = cls; } row.append(td); return td;
+  }
+
+  function render(state) {
+    root.dataset.seq = state.seq;
+    var bands = el("bands");
+    bands.replaceChildren();
+    state.bands.forEach(function (b) {
+      var tr = document.createElement("tr");
+      tr.dataset.band = b.id;
+      var th = document.createElement("th"); th.scope = "row"; text(th, b.label); tr.append(th);
+      cell(tr, b.waiting, "waiting");
+      cell(tr, S.band_minutes.replace("{n}", b.oldest), b.oldest > b.target ? "over" : "");
+      cell(tr, S.band_minutes.replace("{n}", b.estimate), b.estimate > b.target ? "over" : "");
+      cell(tr, S.band_minutes.replace("{n}", Math.round(b.target)));
+      bands.append(tr);
+    });
+    var list = el("counters");
+    list.replaceChildren();
+    state.counters.forEach(function (c) {
+      var li = document.createElement("li");
+      li.dataset.counter = c.id; li.dataset.state = c.state;
+      var head = document.createElement("p"); head.className = "head";
+      var name = document.createElement("strong"); text(name, c.label);
+      var chip = document.createElement("span"); chip.className = "chip state-" + c.state;
+      text(chip, S["state_" + c.state] || c.state);
+      head.append(name, " ", chip);
+      var who = document.createElement("p"); who.className = "serving";
+      text(who, c.serving ? (S["status_" + c.status] || c.status) + " " + c.serving + " · " +
+           S.counter_serving_for.replace("{n}", c.minutes) : S.counter_free);
+      var skills = document.createElement("p"); skills.className = "muted skills"; text(skills, c.skills.join(" · "));
+      var actions = document.createElement("p"); actions.className = "buttons";
+      [["open", "open"], ["pause", "paused"], ["close", "closed"]].forEach(function (a) {
+        var b = document.createElement("button");
+        b.type = "button"; b.dataset.action = a[0]; text(b, S["act_" + a[0]]);
+        b.disabled = c.state === a[1];
+        b.setAttribute("aria-label", c.label + " " + S["act_" + a[0]]);
+        b.addEventListener("click", function () { act(c.id, a[0]); });
+        actions.append(b);
+      });
+      li.append(head, who, skills, actions);
+      list.append(li);
+    });
+  }
+
+  function refresh() {
+    return fetch("/staff/guide/state", {credentials: "same-origin", cache: "no-store",
+                                         headers: {"Accept": "application/json"}})
+      .then(function (r) {
+        if (r.status === 401) { window.location.assign("/staff/login"); return null; }
+        return r.ok ? r.json() : null;
+      })
+      .then(function (state) { if (state) { render(state); } })
+      .catch(function () {});
+  }
+
+  function act(counter, action) {
+    text(el("message"), "");
+    var body = new FormData();
+    body.append("csrf", csrf);
+    fetch("/staff/guide/counters/" + encodeURIComponent(counter) + "/" + action,
+          {method: "POST", credentials: "same-origin", body: body,
+           headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
+      .then(function (r) {
+        if (r.ok) { return null; }
+        return r.json().catch(function () { return {}; }).then(function (answer) {
+          text(el("message"), (answer.messages && answer.messages[document.documentElement.lang]) ||
+               answer.detail || S.error_generic);
+        });
+      })
+      .catch(function () { text(el("message"), S.error_generic); })
+      .then(refresh);
+  }
+
+  var source = new EventSource("/staff/events");
+  source.addEventListener("hello", function () { text(el("live"), S.live_on); refresh(); });
+  source.addEventListener("change", refresh);
+  source.addEventListener("resync", refresh);
+  source.addEventListener("signed_out", function () { source.close(); window.location.assign("/staff/login"); });
+  source.onerror = function () { text(el("live"), S.live_off); };
+  refresh();
+})();

@@ -1,0 +1,113 @@
+"""The floor-guide board (``/staff/guide``, role guide and up), first part: every band and every counter,
+live from the same server-sent events as the console; open, pause and close counters (with CSRF).
+
+Helpers (sessions, CSRF, pages) are those of ``server/web/staff.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from madoguchi.common.i18n import message
+from madoguchi.server.api import counters
+from madoguchi.server.api.security import GUIDE, SESSION_COOKIE
+from madoguchi.server.core.catalog import text_in
+from madoguchi.server.core.counter import CounterState
+from madoguchi.server.core.office import Office
+from madoguchi.server.web import staff
+
+router = APIRouter(prefix="/staff/guide", include_in_schema=False)
+STATES = {"open": CounterState.OPEN, "pause": CounterState.PAUSED, "close": CounterState.CLOSED}
+BOARD_STRINGS = ("state_open", "state_paused", "state_closed", "band_waiting", "band_oldest", "band_estimate",
+                 "band_target", "over_target", "counter_free", "counter_serving_for", "status_called",
+                 "status_serving", "live_on", "live_off", "error_generic", "act_open", "act_pause", "act_close",
+                 "band_minutes")
+
+
+def _skill(office: Office, skill: str, lang: str) -> str:
+    """What people call a skill: a band's or a procedure's label."""
+    if skill in office.bands:
+        return text_in(office.bands[skill].label, lang)
+    procedure = office.catalog.procedures.get(skill)
+    return text_in(procedure.label, lang) if procedure is not None else skill
+
+
+@router.get("", response_class=HTMLResponse)
+def board(request: Request) -> Response:
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return RedirectResponse("/staff/login", status_code=303)
+    if who.role not in GUIDE:
+        return staff.refused(request, "guide_only", 403)
+    lang = staff.language(request)
+    strings = {key: message("staff", key, lang) for key in BOARD_STRINGS}
+    return staff.page(request, "staff_guide.html", lang, {
+        "principal": who, "csrf": staff.csrf_token(request, request.cookies[SESSION_COOKIE]),
+        "strings": staff.script_json(strings)})
+
+
+@router.get("/state")
+def board_state(request: Request) -> Response:
+    """Bands (waiting, oldest wait, estimate against target) and counters (state, skills, whom, how long)."""
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return JSONResponse({"code": "unauthorized"}, status_code=401, headers=staff.HEADERS)
+    if who.role not in GUIDE:
+        return JSONResponse({"code": "guide_only"}, status_code=403, headers=staff.HEADERS)
+    lang = staff.language(request)
+    services = staff.services_of(request)
+    shown = services.state()
+
+    def query(office: Office, now: dt.datetime) -> dict[str, Any]:
+        oldest: dict[str, int] = {}
+        for ticket in office.waiting():
+            waited = int((now - ticket.issued_at).total_seconds() // 60)
+            oldest[ticket.band] = max(oldest.get(ticket.band, 0), waited)
+        rows = []
+        for counter in office.counters.values():
+            ticket = office.ticket_at(counter)
+            since = ticket.called_at if ticket is not None else None
+            rows.append({
+                "id": counter.id, "label": text_in(counter.label, lang), "state": counter.state.value,
+                "skills": [_skill(office, s, lang) for s in sorted(counter.skills)],
+                "serving": ticket.display_number if ticket else None,
+                "status": ticket.status.value if ticket else None,
+                "minutes": int((now - since).total_seconds() // 60) if since else None,
+            })
+        return {"oldest": oldest, "counters": rows}
+
+    live = services.read(query)
+    bands = [{"id": b.id, "label": text_in(b.label, lang), "waiting": b.waiting, "estimate": b.estimate.minutes,
+              "target": b.target_wait_min, "oldest": live["oldest"].get(b.id, 0)} for b in shown.bands]
+    return JSONResponse({"seq": shown.seq, "bands": bands, "counters": live["counters"]}, headers=staff.HEADERS)
+
+
+@router.post("/counters/{counter_id}/{action}")
+async def counter_state(request: Request, counter_id: str, action: str) -> Response:
+    """Open, pause or close a counter (a guide's action), with the session's CSRF token."""
+    if action not in STATES:
+        return staff.refused(request, "not_found", 404)
+    form = await request.form()
+    token = request.cookies.get(SESSION_COOKIE)
+    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
+        return staff.refused(request, "csrf_refused", 403)
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return staff.refused(request, "unauthorized", 401)
+    if who.role not in GUIDE:
+        return staff.refused(request, "guide_only", 403)
+    state = STATES[action]
+
+    def run(office: Office, now: dt.datetime) -> None:
+        office.update_counter(counter_id, now, state=state)
+        return None
+
+    answer: Response = await counters.act(staff.services_of(request), counter_id, run)
+    if staff.wants_json(request):
+        answer.headers.update(staff.HEADERS)
+        return answer
+    return RedirectResponse("/staff/guide", status_code=303, headers=staff.HEADERS)

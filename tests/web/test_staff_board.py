@@ -1,0 +1,68 @@
+"""The floor-guide board in Chromium against a live server: it follows the counters live without reload,
+a guide pauses a counter and its console sees it, a counter account cannot use the board."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import expect
+
+from tests.web.test_staff_console import sign_in
+from tests.web.test_status_page import serious_violations, shoot
+
+TABLET = {"width": 820, "height": 1180}
+
+
+def test_board_follows_a_counter_live_and_pauses_it(live_server, browser):
+    base = live_server.url
+    ticket = live_server.client("kiosk").post("/api/v1/tickets", json={"life_event": "tennyu"}).json()
+    guide = sign_in(browser, base, None, user="guide-e2e")
+    guide.wait_for_url(f"{base}/staff/guide")
+    c4_card = guide.locator("#counters li[data-counter='c4']")
+    expect(c4_card).to_contain_text("空き")
+    expect(guide.locator("#bands tr[data-band='onestop'] td.waiting")).to_have_text("1")
+    guide.evaluate("window.notReloaded = true")
+
+    console = sign_in(browser, base, "c4")
+    console.click("#btn-call-next")
+    clicked = time.monotonic()
+    expect(c4_card).to_contain_text(ticket["display_number"], timeout=1000)
+    print(f"counter click -> board updated in {(time.monotonic() - clicked) * 1000:.0f} ms")
+    expect(guide.locator("#bands tr[data-band='onestop'] td.waiting")).to_have_text("0")
+    assert guide.evaluate("window.notReloaded") is True
+    shoot(guide, "staff-guide-board-1366")
+    assert not serious_violations(guide)
+
+    c4_card.locator("button[data-action='pause']").click()
+    expect(c4_card).to_have_attribute("data-state", "paused")
+    expect(console.locator("#counter-state")).to_have_text("一時休止", timeout=1000)  # pushed to the console
+    close = c4_card.locator("button[data-action='close']")
+    close.click()  # busy with a visit: refused, and the guide is told why
+    expect(guide.locator("#message")).not_to_be_empty()
+    expect(c4_card).to_have_attribute("data-state", "paused")
+    c4_card.locator("button[data-action='open']").click()
+    expect(c4_card).to_have_attribute("data-state", "open")
+
+    guide.set_viewport_size(TABLET)
+    shoot(guide, "staff-guide-board-tablet")
+    assert not serious_violations(guide)
+
+
+def test_a_counter_account_cannot_use_the_board_and_posts_need_the_token(live_server, browser):
+    base = live_server.url
+    console = sign_in(browser, base, "c4")
+    token = console.locator("#console").get_attribute("data-csrf")
+    console.goto(f"{base}/staff/guide")
+    expect(console.locator("p.error")).to_contain_text("フロア案内")
+    refused = console.request.post(f"{base}/staff/guide/counters/c5/pause", form={"csrf": token},
+                                   headers={"Accept": "application/json"})
+    assert refused.status == 403 and refused.json()["code"] == "guide_only"
+
+    guide = sign_in(browser, base, None, user="guide-e2e")
+    guide.wait_for_url(f"{base}/staff/guide")
+    no_token = guide.request.post(f"{base}/staff/guide/counters/c5/pause", form={},
+                                  headers={"Accept": "application/json"})
+    assert no_token.status == 403 and no_token.json()["code"] == "csrf_refused"
+    assert guide.request.get(f"{base}/staff/counter").status == 403  # no counter: no console
+    counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
+    assert counters["c5"]["state"] == "open"
