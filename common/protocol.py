@@ -115,6 +115,8 @@ class DeviceStatusPayload(Payload):
     """A display's newest state shown (its ``seq``), so staff see one that stopped following."""
     last_state_at: dt.datetime | None = None
     """When that state arrived at the display."""
+    call_staff: bool | None = None
+    """A kiosk's 「係員を呼ぶ」: a resident is waiting at it for the floor guide."""
 
 
 # --- helpers for subscribers (displays, the city view) ---------------------------------------------

@@ -103,11 +103,12 @@ def run_app(settings, token: str) -> int:  # type: ignore[no-untyped-def]
     from madoguchi.kiosk.app import KioskApp, KioskController
     from madoguchi.kiosk.client import KioskClient
     from madoguchi.kiosk.settings import staff_pin_checker
-    from madoguchi.kiosk.status import StatusReporter
+    from madoguchi.kiosk.status import StatusReporter, StatusSender
 
     client = KioskClient(settings.server, token, timeout_s=settings.request_timeout_s)
     printer, reader = build_devices(settings)
-    status = StatusReporter(settings.device, settings.site, settings.status_file)
+    status = StatusReporter(settings.device, settings.site, settings.status_file,
+                            sender=StatusSender(client.report_status))
     if printer is not None:
         status.update(printer=printer.health().status.value)
 

@@ -25,6 +25,7 @@ from madoguchi.kiosk.models import (
     Ticket,
     TicketRequest,
 )
+from madoguchi.kiosk.status import DeviceStatus
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,12 @@ class KioskClient:
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
+    def report_status(self, status: DeviceStatus) -> None:
+        """This kiosk's health for the floor guide (the server republishes it on MQTT)."""
+        self._call("PUT", "/devices/me/status", json={
+            "online": status.online, "printer": status.printer, "card_reader": status.card_reader,
+            "call_staff": status.call_staff})
+
     def _call(self, method: str, path: str, **kwargs: object) -> object:
         try:
             response = self._http.request(method, path, **kwargs)  # type: ignore[arg-type]
@@ -115,6 +122,8 @@ class KioskClient:
             raise ServerUnreachableError(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise RequestRefusedError(_problem(response))
+        if response.status_code == 204:
+            return None
         try:
             return response.json()
         except ValueError:

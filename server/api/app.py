@@ -6,14 +6,14 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
-from madoguchi.server.api import admin, auth, counters, guide, kiosk, ops, problems, public, reports
+from madoguchi.server.api import admin, auth, counters, devices, guide, kiosk, ops, problems, public, reports
 from madoguchi.server.api.limits import BodySizeLimit
 from madoguchi.server.service.container import Services
 from madoguchi.server.web import staff
 
 API = "/api/v1"
 ROUTERS = (
-    *((API, m.router) for m in (kiosk, counters, guide, reports, auth, admin)),
+    *((API, m.router) for m in (kiosk, counters, guide, reports, auth, admin, devices)),
     ("", ops.router),
     ("", public.router),
 )

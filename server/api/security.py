@@ -21,7 +21,8 @@ STAFF = frozenset(r.value for r in Role)
 COUNTER = ADMIN | {Role.COUNTER.value}
 """Counter actions: a session signed in at that very counter (counter users always are; an admin may be)."""
 KIOSK = ADMIN | {DeviceKind.KIOSK.value}
-ANYONE = STAFF | {k.value for k in DeviceKind}
+DEVICE = frozenset(k.value for k in DeviceKind)
+ANYONE = STAFF | DEVICE
 
 _bearer = HTTPBearer(auto_error=False, description="A device token or a staff access token")
 
@@ -84,6 +85,7 @@ class require_at_counter(require):  # used like a function, as ``require``
 AtCounter = Annotated[Principal, Depends(require_at_counter())]
 Kiosk = Annotated[Principal, Depends(require(KIOSK))]
 Anyone = Annotated[Principal, Depends(require(ANYONE))]
+Device = Annotated[Principal, Depends(require(DEVICE))]
 Staff = Annotated[Principal, Depends(require(STAFF))]
 Guide = Annotated[Principal, Depends(require(GUIDE))]
 Manager = Annotated[Principal, Depends(require(MANAGER))]

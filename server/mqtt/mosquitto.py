@@ -119,12 +119,15 @@ class RenderedBroker:
 def site_acl(site: str, accounts: Iterable[BrokerAccount]) -> str:
     """ACL lines for one site broker: what each account may read and write."""
     lines = [f"# madoguchi site {site}: one block per broker user (rendered by madoguchi.server.mqtt.mosquitto)", ""]
+    accounts = list(accounts)
+    # kiosks talk REST only: the server republishes their status on their own topic
+    kiosk_status = [f"topic write {device_status_topic(site, a.device)}" for a in accounts if a.role == "kiosk"]
     for account in accounts:
         own_status = device_status_topic(site, account.device)
         lines.append(f"user {account.username}")
         if account.role == "server":
             lines += [f"topic write {state_topic(site)}", f"topic write {calls_topic(site)}",
-                      f"topic write {events_topic(site)}", f"topic write {own_status}"]
+                      f"topic write {events_topic(site)}", f"topic write {own_status}", *kiosk_status]
         elif account.role == "display":
             lines += [f"topic read {site_filter(site)}", f"topic write {own_status}"]
         else:

@@ -43,6 +43,7 @@ from madoguchi.common.protocol import (
     DeviceStatusPayload,
     EventPayload,
     calls_topic,
+    device_status_topic,
     events_topic,
     server_status_topic,
     state_topic,
@@ -169,6 +170,19 @@ class MqttPublisher:
                     self._dropped_events += len(self._events) == self._events.maxlen
                     self._events.append(message)
             self._state_wanted = True
+            self._cond.notify()
+
+    def device_status(self, status: DeviceStatusPayload) -> None:
+        """Queue a REST-only device's status, retained on its own status topic (the ACL lets the server
+        write the status topics of the site's kiosks); never blocks on I/O."""
+        if self._gave_up:
+            return
+        message = Outgoing(device_status_topic(self.site, status.device), status.model_dump_json(), retain=True)
+        with self._cond:
+            if self._closing:
+                return
+            self._dropped_events += len(self._events) == self._events.maxlen
+            self._events.append(message)
             self._cond.notify()
 
     def close(self) -> None:

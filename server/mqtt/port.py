@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from madoguchi.common.protocol import CallPayload, StatePayload
+    from madoguchi.common.protocol import CallPayload, DeviceStatusPayload, StatePayload
     from madoguchi.server.core.events import Event
 
 StateReader = Callable[[], "StatePayload"]
@@ -44,11 +44,17 @@ class Publisher(Protocol):
     def changed(self, commit: Commit) -> None:
         """Called by the writer thread after each commit, in commit order; must not block."""
 
+    def device_status(self, status: DeviceStatusPayload) -> None:
+        """A device that talks REST only (a kiosk) reported its health: publish it retained; must not block."""
+
     def close(self) -> None: ...
 
 
 class NullPublisher:
     def changed(self, commit: Commit) -> None:
+        return None
+
+    def device_status(self, status: DeviceStatusPayload) -> None:
         return None
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ from madoguchi.server.core.office import Changes, Office
 from madoguchi.server.core.snapshot import snapshot
 from madoguchi.server.mqtt.port import Commit, Publisher, SequencedEvent
 from madoguchi.server.service.clock import Clock
+from madoguchi.server.service.devices import DeviceRegistry
 from madoguchi.server.service.fanout import Fanout
 from madoguchi.server.service.presenters import state_payload
 from madoguchi.server.service.recent_calls import CallLog
@@ -65,6 +66,8 @@ class Services:
     writer_conn: sqlite3.Connection
     seq: int = 0
     fanout: Fanout = field(default_factory=Fanout)
+    devices: DeviceRegistry = field(default_factory=DeviceRegistry)
+    """The latest health each REST-only device (kiosk) reported."""
     """The staff pages' live streams: fed the same commits as the publisher, right after it."""
     lock: threading.RLock = field(default_factory=threading.RLock)
     pending_keys: dict[str, tuple[str, str]] = field(default_factory=dict)

@@ -54,6 +54,10 @@ class Api:
     def patch(self, path: str, role: str | None, **kwargs: object):
         return self.client.patch(path, headers={**self.headers(role, path), **kwargs.pop("headers", {})}, **kwargs)
 
+    def put_status(self, body: object, role: str = "kiosk"):
+        """A device's health report (PUT /api/v1/devices/me/status)."""
+        return self.client.put("/api/v1/devices/me/status", json=body, headers=self.headers(role))
+
     def advance(self, minutes: float) -> dt.datetime:
         return self.clock.advance(minutes=minutes)
 

@@ -87,6 +87,8 @@ def test_every_endpoint_refuses_no_token_and_wrong_roles_and_serves_the_right_on
         ("GET", "/api/v1/admin/devices", None, None),
         ("POST", "/api/v1/admin/devices", None, {"name": "kiosk-2", "kind": "kiosk"}),
         ("POST", "/api/v1/admin/devices/{name}/revoke", "/api/v1/admin/devices/kiosk-2/revoke", None),
+        ("PUT", "/api/v1/devices/me/status", None, {"printer": "paper_end"}),
+        ("GET", "/api/v1/devices/status", None, None),
     ]
     assert {(m, p) for m, p, _, _ in walk} == set(routes), "every protected route is walked"
 
