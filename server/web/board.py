@@ -25,7 +25,7 @@ STATES = {"open": CounterState.OPEN, "pause": CounterState.PAUSED, "close": Coun
 BOARD_STRINGS = ("state_open", "state_paused", "state_closed", "band_waiting", "band_oldest", "band_estimate",
                  "band_target", "over_target", "counter_free", "counter_serving_for", "status_called",
                  "status_serving", "live_on", "live_off", "error_generic", "act_open", "act_pause", "act_close",
-                 "band_minutes")
+                 "band_minutes", "move_to", "move")
 
 
 def _skill(office: Office, skill: str, lang: str) -> str:
@@ -74,16 +74,49 @@ def board_state(request: Request) -> Response:
             rows.append({
                 "id": counter.id, "label": text_in(counter.label, lang), "state": counter.state.value,
                 "skills": [_skill(office, s, lang) for s in sorted(counter.skills)],
+                "band": next(iter(counter.skills)) if len(counter.skills) == 1 else None,
                 "serving": ticket.display_number if ticket else None,
                 "status": ticket.status.value if ticket else None,
                 "minutes": int((now - since).total_seconds() // 60) if since else None,
             })
-        return {"oldest": oldest, "counters": rows}
+        return {"oldest": oldest, "counters": rows,
+                "band_ids": [{"id": b, "label": text_in(office.bands[b].label, lang)} for b in office.bands]}
 
     live = services.read(query)
     bands = [{"id": b.id, "label": text_in(b.label, lang), "waiting": b.waiting, "estimate": b.estimate.minutes,
               "target": b.target_wait_min, "oldest": live["oldest"].get(b.id, 0)} for b in shown.bands]
-    return JSONResponse({"seq": shown.seq, "bands": bands, "counters": live["counters"]}, headers=staff.HEADERS)
+    return JSONResponse({"seq": shown.seq, "bands": bands, "counters": live["counters"],
+                         "band_choices": live["band_ids"]}, headers=staff.HEADERS)
+
+
+@router.post("/counters/{counter_id}/band")
+async def counter_band(request: Request, counter_id: str) -> Response:
+    """Move a counter to one band: its skills become that band (whom it calls next changes with it)."""
+    form = await request.form()
+    token = request.cookies.get(SESSION_COOKIE)
+    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
+        return staff.refused(request, "csrf_refused", 403)
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return staff.refused(request, "unauthorized", 401)
+    if who.role not in GUIDE:
+        return staff.refused(request, "guide_only", 403)
+    band = form.get("band")
+    services = staff.services_of(request)
+    with services.lock:
+        known = isinstance(band, str) and band in services.office.bands
+    if not known:
+        return staff.refused(request, "band_unknown", 422)
+
+    def run(office: Office, now: dt.datetime) -> None:
+        office.update_counter(counter_id, now, skills=[str(band)])
+        return None
+
+    answer: Response = await counters.act(services, counter_id, run)
+    if staff.wants_json(request):
+        answer.headers.update(staff.HEADERS)
+        return answer
+    return RedirectResponse("/staff/guide", status_code=303, headers=staff.HEADERS)
 
 
 @router.post("/counters/{counter_id}/{action}")

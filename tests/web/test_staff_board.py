@@ -66,3 +66,30 @@ def test_a_counter_account_cannot_use_the_board_and_posts_need_the_token(live_se
     assert guide.request.get(f"{base}/staff/counter").status == 403  # no counter: no console
     counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
     assert counters["c5"]["state"] == "open"
+
+
+def test_a_counter_moved_to_another_band_calls_from_that_band(live_server, browser):
+    base = live_server.url
+    kiosk = live_server.client("kiosk")
+    simple = kiosk.post("/api/v1/tickets", json={"procedures": ["juminhyo"]}).json()
+    onestop = kiosk.post("/api/v1/tickets", json={"life_event": "tennyu"}).json()
+    assert simple["band"] == "simple" and onestop["band"] == "onestop"
+    guide = sign_in(browser, base, None, user="guide-e2e")
+    guide.wait_for_url(f"{base}/staff/guide")
+    c1_card = guide.locator("#counters li[data-counter='c1']")
+    expect(c1_card).to_contain_text("かんたん窓口")
+    guide.select_option("#band-c1", "onestop")
+    c1_card.locator("button.move").click()
+    expect(c1_card.locator(".skills")).to_have_text("ワンストップ窓口")
+    counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
+    assert counters["c1"]["skills"] == ["onestop"]
+
+    console = sign_in(browser, base, "c1")
+    console.keyboard.press("n")
+    expect(console.locator("#number")).to_have_text(onestop["display_number"])  # not the older simple one
+    expect(c1_card).to_contain_text(onestop["display_number"], timeout=1000)
+
+    token = guide.locator("#board").get_attribute("data-csrf")
+    unknown = guide.request.post(f"{base}/staff/guide/counters/c2/band", form={"csrf": token, "band": "nope"},
+                                 headers={"Accept": "application/json"})
+    assert unknown.status == 422 and unknown.json()["code"] == "band_unknown"

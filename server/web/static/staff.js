@@ -198,7 +198,14 @@
     var td = document.createElement("td"); text(td, value); if (cls) { td.className = cls; } row.append(td); return td;
   }
 
+  var pending = null;
   function render(state) {
+    var focused = document.activeElement;
+    if (focused && focused.tagName === "SELECT" && el("counters").contains(focused)) {
+      pending = state;  // a guide is choosing a band: redraw once they leave the list
+      return;
+    }
+    pending = null;
     root.dataset.seq = state.seq;
     var bands = el("bands");
     bands.replaceChildren();
@@ -235,7 +242,25 @@
         b.addEventListener("click", function () { act(c.id, a[0]); });
         actions.append(b);
       });
-      li.append(head, who, skills, actions);
+      var move = document.createElement("p"); move.className = "move";
+      var select = document.createElement("select");
+      select.id = "band-" + c.id;
+      select.setAttribute("aria-label", c.label + " " + S.move_to);
+      var mixed = document.createElement("option"); mixed.value = ""; text(mixed, "—"); mixed.selected = !c.band;
+      select.append(mixed);
+      state.band_choices.forEach(function (b) {
+        var option = document.createElement("option"); option.value = b.id; text(option, b.label);
+        option.selected = b.id === c.band;
+        select.append(option);
+      });
+      var go = document.createElement("button");
+      go.type = "button"; go.className = "move"; text(go, S.move);
+      go.addEventListener("click", function () {
+        var body = new FormData(); body.append("band", select.value);
+        act(c.id, "band", body);
+      });
+      move.append(select, go);
+      li.append(head, who, skills, actions, move);
       list.append(li);
     });
   }
@@ -251,9 +276,9 @@
       .catch(function () {});
   }
 
-  function act(counter, action) {
+  function act(counter, action, given) {
     text(el("message"), "");
-    var body = new FormData();
+    var body = given || new FormData();
     body.append("csrf", csrf);
     fetch("/staff/guide/counters/" + encodeURIComponent(counter) + "/" + action,
           {method: "POST", credentials: "same-origin", body: body,
@@ -269,6 +294,9 @@
       .then(refresh);
   }
 
+  el("counters").addEventListener("focusout", function () {
+    window.setTimeout(function () { if (pending) { render(pending); } }, 0);
+  });
   var source = new EventSource("/staff/events");
   source.addEventListener("hello", function () { text(el("live"), S.live_on); refresh(); });
   source.addEventListener("change", refresh);
