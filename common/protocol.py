@@ -121,6 +121,12 @@ class DeviceStatusPayload(Payload):
 
 # --- helpers for subscribers (displays, the city view) ---------------------------------------------
 
+CREDENTIAL_REFUSALS = frozenset({"Bad user name or password", "Not authorized", "Banned",
+                                 "Bad authentication method"})
+"""CONNACK reasons that another attempt with the same credentials cannot fix (MQTT v5 names; paho maps the
+v3.1.1 return codes 4 and 5 onto the same names; mosquitto 2.0 answers a wrong password with "Not
+authorized" for both protocol versions): a client that meets one stops retrying and says so."""
+
 SERVER_DEVICE = "server"
 """Device id of the site server in ``devices/{device}/status`` (its retained birth and last will)."""
 

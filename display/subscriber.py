@@ -22,6 +22,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
 from madoguchi.common.protocol import (
+    CREDENTIAL_REFUSALS,
     SERVER_DEVICE,
     DeviceStatusPayload,
     Message,
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 QOS = 1
 SESSION_EXPIRY_S = 600
 """The broker keeps the QoS 1 calls of a short drop for us this long."""
-CREDENTIAL_REFUSALS = frozenset({"Bad user name or password", "Not authorized", "Banned",
-                                 "Bad authentication method"})
 
 
 @dataclass(frozen=True)

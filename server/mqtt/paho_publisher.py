@@ -39,6 +39,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
 from madoguchi.common.protocol import (
+    CREDENTIAL_REFUSALS,
     SERVER_DEVICE,
     DeviceStatusPayload,
     EventPayload,
@@ -62,11 +63,6 @@ QOS = 1
 EVENT_BACKLOG = 50_000
 """Events kept for the broker during an outage (a busy day has a few thousand); calls are never dropped."""
 
-# CONNACK reasons that another attempt with the same settings cannot fix (MQTT v5 names; paho maps the
-# v3.1.1 return codes 4 and 5 onto the same names). mosquitto 2.0 answers a wrong password with
-# "Not authorized" for both protocol versions.
-CREDENTIAL_REFUSALS = frozenset({"Bad user name or password", "Not authorized", "Banned",
-                                 "Bad authentication method"})
 
 
 @dataclass(frozen=True)
