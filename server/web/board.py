@@ -13,19 +13,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from madoguchi.common.i18n import message
+from madoguchi.common.languages import LANGUAGE_NAMES
 from madoguchi.server.api import counters
 from madoguchi.server.api.security import GUIDE, SESSION_COOKIE
 from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.office import Office
+from madoguchi.server.core.ticket import Priority
 from madoguchi.server.web import staff
 
 router = APIRouter(prefix="/staff/guide", include_in_schema=False)
+WAITING_SHOWN = 40
 STATES = {"open": CounterState.OPEN, "pause": CounterState.PAUSED, "close": CounterState.CLOSED}
 BOARD_STRINGS = ("state_open", "state_paused", "state_closed", "band_waiting", "band_oldest", "band_estimate",
                  "band_target", "over_target", "counter_free", "counter_serving_for", "status_called",
                  "status_serving", "live_on", "live_off", "error_generic", "act_open", "act_pause", "act_close",
-                 "band_minutes", "move_to", "move")
+                 "band_minutes", "move_to", "move", "save", "saved", *(f"priority_{p.value}" for p in Priority))
 
 
 def _skill(office: Office, skill: str, lang: str) -> str:
@@ -79,14 +82,45 @@ def board_state(request: Request) -> Response:
                 "status": ticket.status.value if ticket else None,
                 "minutes": int((now - since).total_seconds() // 60) if since else None,
             })
-        return {"oldest": oldest, "counters": rows,
+        waiting = sorted(office.waiting(), key=lambda t: t.issued_at)[:WAITING_SHOWN]
+        tickets = [{"id": t.id, "display_number": t.display_number,
+                    "band": text_in(office.bands[t.band].label, lang) if t.band in office.bands else t.band,
+                    "waited": int((now - t.issued_at).total_seconds() // 60),
+                    "language": LANGUAGE_NAMES.get(t.language, t.language), "language_code": t.language,
+                    "priority": sorted(str(p) for p in t.priority)} for t in waiting]
+        return {"oldest": oldest, "counters": rows, "waiting": tickets,
                 "band_ids": [{"id": b, "label": text_in(office.bands[b].label, lang)} for b in office.bands]}
 
     live = services.read(query)
     bands = [{"id": b.id, "label": text_in(b.label, lang), "waiting": b.waiting, "estimate": b.estimate.minutes,
               "target": b.target_wait_min, "oldest": live["oldest"].get(b.id, 0)} for b in shown.bands]
     return JSONResponse({"seq": shown.seq, "bands": bands, "counters": live["counters"],
-                         "band_choices": live["band_ids"]}, headers=staff.HEADERS)
+                         "band_choices": live["band_ids"], "waiting": live["waiting"],
+                         "priorities": [p.value for p in Priority]}, headers=staff.HEADERS)
+
+
+@router.post("/tickets/{ticket_id}/priority")
+async def ticket_priority(request: Request, ticket_id: str) -> Response:
+    """Set the priority flags of a waiting visit (wheelchair, pregnant…): all the flags it has now."""
+    form = await request.form()
+    token = request.cookies.get(SESSION_COOKIE)
+    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
+        return staff.refused(request, "csrf_refused", 403)
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return staff.refused(request, "unauthorized", 401)
+    if who.role not in GUIDE:
+        return staff.refused(request, "guide_only", 403)
+    given = form.getlist("priority")
+    known = {p.value for p in Priority}
+    if len(given) > len(known) or any(not isinstance(p, str) or p not in known for p in given):
+        return staff.refused(request, "field_invalid", 422)
+    flags = frozenset(Priority(str(p)) for p in given)
+    services = staff.services_of(request)
+    await services.execute_async(lambda office, now, tx: office.set_priority(ticket_id, flags, now))
+    if staff.wants_json(request):
+        return JSONResponse({"ticket_id": ticket_id, "priority": sorted(flags)}, headers=staff.HEADERS)
+    return RedirectResponse("/staff/guide", status_code=303, headers=staff.HEADERS)
 
 
 @router.post("/counters/{counter_id}/band")

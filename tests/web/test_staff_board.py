@@ -93,3 +93,31 @@ def test_a_counter_moved_to_another_band_calls_from_that_band(live_server, brows
     unknown = guide.request.post(f"{base}/staff/guide/counters/c2/band", form={"csrf": token, "band": "nope"},
                                  headers={"Accept": "application/json"})
     assert unknown.status == 422 and unknown.json()["code"] == "band_unknown"
+
+
+def test_a_guide_sets_priority_flags_on_a_waiting_visit_and_the_console_sees_them(live_server, browser):
+    base = live_server.url
+    ticket = live_server.client("kiosk").post("/api/v1/tickets", json={"life_event": "tennyu"}).json()
+    guide = sign_in(browser, base, None, user="guide-e2e")
+    guide.wait_for_url(f"{base}/staff/guide")
+    row = guide.locator(f"#waiting tr[data-ticket='{ticket['id']}']")
+    expect(row).to_contain_text(ticket["display_number"])
+    row.get_by_label("車いす").check()
+    row.get_by_label("通訳").check()
+    row.locator("button").click()
+    expect(row.get_by_label("車いす")).to_be_checked()
+    staff_view = {t["id"]: t for t in live_server.client("guide").get("/api/v1/counters/c4/queue").json()}
+    assert staff_view[ticket["id"]]["priority"] == ["interpreter", "wheelchair"]
+    shoot(guide, "staff-guide-board-priority-1366")
+    assert not serious_violations(guide)
+
+    console = sign_in(browser, base, "c4")
+    console.keyboard.press("n")
+    expect(console.locator("#flags")).to_contain_text("車いす")
+    expect(console.locator("#flags")).to_contain_text("通訳")
+    expect(row).to_have_count(0, timeout=1000)  # called: no longer waiting on the board
+
+    token = guide.locator("#board").get_attribute("data-csrf")
+    bad = guide.request.post(f"{base}/staff/guide/tickets/{ticket['id']}/priority",
+                             form={"csrf": token, "priority": "vip"}, headers={"Accept": "application/json"})
+    assert bad.status == 422

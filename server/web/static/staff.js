@@ -201,7 +201,7 @@
   var pending = null;
   function render(state) {
     var focused = document.activeElement;
-    if (focused && focused.tagName === "SELECT" && el("counters").contains(focused)) {
+    if (focused && (focused.tagName === "SELECT" || focused.tagName === "INPUT") && root.contains(focused)) {
       pending = state;  // a guide is choosing a band: redraw once they leave the list
       return;
     }
@@ -219,6 +219,7 @@
       cell(tr, S.band_minutes.replace("{n}", Math.round(b.target)));
       bands.append(tr);
     });
+    renderWaiting(state);
     var list = el("counters");
     list.replaceChildren();
     state.counters.forEach(function (c) {
@@ -265,6 +266,53 @@
     });
   }
 
+  function renderWaiting(state) {
+    var body = el("waiting");
+    body.replaceChildren();
+    state.waiting.forEach(function (t) {
+      var tr = document.createElement("tr");
+      tr.dataset.ticket = t.id;
+      var th = document.createElement("th"); th.scope = "row"; text(th, t.display_number); tr.append(th);
+      cell(tr, t.band);
+      cell(tr, S.band_minutes.replace("{n}", t.waited));
+      cell(tr, t.language).lang = t.language_code;
+      var td = document.createElement("td");
+      var form = document.createElement("form"); form.className = "flags";
+      state.priorities.forEach(function (p) {
+        var label = document.createElement("label");
+        var box = document.createElement("input");
+        box.type = "checkbox"; box.name = "priority"; box.value = p; box.checked = t.priority.indexOf(p) >= 0;
+        label.append(box, " " + (S["priority_" + p] || p));
+        form.append(label);
+      });
+      var save = document.createElement("button"); save.type = "submit"; text(save, S.save);
+      save.setAttribute("aria-label", t.display_number + " " + S.save);
+      form.append(save);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        post("/staff/guide/tickets/" + encodeURIComponent(t.id) + "/priority", new FormData(form));
+      });
+      td.append(form); tr.append(td);
+      body.append(tr);
+    });
+  }
+
+  function post(url, body) {
+    text(el("message"), "");
+    body.append("csrf", csrf);
+    return fetch(url, {method: "POST", credentials: "same-origin", body: body,
+                       headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
+      .then(function (r) {
+        if (r.ok) { return null; }
+        return r.json().catch(function () { return {}; }).then(function (answer) {
+          text(el("message"), (answer.messages && answer.messages[document.documentElement.lang]) ||
+               answer.detail || S.error_generic);
+        });
+      })
+      .catch(function () { text(el("message"), S.error_generic); })
+      .then(function () { if (document.activeElement) { document.activeElement.blur(); } return refresh(); });
+  }
+
   function refresh() {
     return fetch("/staff/guide/state", {credentials: "same-origin", cache: "no-store",
                                          headers: {"Accept": "application/json"}})
@@ -294,7 +342,7 @@
       .then(refresh);
   }
 
-  el("counters").addEventListener("focusout", function () {
+  root.addEventListener("focusout", function () {
     window.setTimeout(function () { if (pending) { render(pending); } }, 0);
   });
   var source = new EventSource("/staff/events");
