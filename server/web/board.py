@@ -10,11 +10,13 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from madoguchi.common.i18n import message
 from madoguchi.common.languages import LANGUAGE_NAMES
-from madoguchi.server.api import counters
+from madoguchi.server.api import counters, kiosk, schemas
 from madoguchi.server.api.security import GUIDE, SESSION_COOKIE
 from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.counter import CounterState
@@ -28,7 +30,8 @@ STATES = {"open": CounterState.OPEN, "pause": CounterState.PAUSED, "close": Coun
 BOARD_STRINGS = ("state_open", "state_paused", "state_closed", "band_waiting", "band_oldest", "band_estimate",
                  "band_target", "over_target", "counter_free", "counter_serving_for", "status_called",
                  "status_serving", "live_on", "live_off", "error_generic", "act_open", "act_pause", "act_close",
-                 "band_minutes", "move_to", "move", "save", "saved", *(f"priority_{p.value}" for p in Priority))
+                 "band_minutes", "move_to", "move", "save", "saved", "issued",
+                 *(f"priority_{p.value}" for p in Priority))
 
 
 def _skill(office: Office, skill: str, lang: str) -> str:
@@ -48,9 +51,43 @@ def board(request: Request) -> Response:
         return staff.refused(request, "guide_only", 403)
     lang = staff.language(request)
     strings = {key: message("staff", key, lang) for key in BOARD_STRINGS}
+    services = staff.services_of(request)
+    with services.lock:
+        procedures = sorted(((p.id, text_in(p.label, lang)) for p in services.office.catalog.procedures.values()),
+                            key=lambda item: item[1])
+    languages = [(code, LANGUAGE_NAMES.get(code, code)) for code in services.site.catalog_config.languages]
     return staff.page(request, "staff_guide.html", lang, {
         "principal": who, "csrf": staff.csrf_token(request, request.cookies[SESSION_COOKIE]),
-        "strings": staff.script_json(strings)})
+        "strings": staff.script_json(strings), "procedures": procedures, "resident_languages": languages,
+        "priorities": [p.value for p in Priority]})
+
+
+@router.post("/tickets")
+async def manual_ticket(request: Request) -> Response:
+    """A ticket issued by hand for someone who cannot use the kiosk (the same rules as the kiosk's);
+    ``key`` in the form is the Idempotency-Key, so a double click issues one ticket."""
+    form = await request.form()
+    token = request.cookies.get(SESSION_COOKIE)
+    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
+        return staff.refused(request, "csrf_refused", 403)
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return staff.refused(request, "unauthorized", 401)
+    if who.role not in GUIDE:
+        return staff.refused(request, "guide_only", 403)
+    key = form.get("key")
+    try:
+        body = schemas.TicketIn.model_validate({
+            "procedures": [form.get("procedure")], "language": form.get("language") or "ja",
+            "priority": form.getlist("priority")})
+    except ValidationError:
+        return staff.refused(request, "field_invalid", 422)
+    if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= 64):
+        return staff.refused(request, "field_invalid", 422)
+    answer: Response = await run_in_threadpool(kiosk.create_manual_ticket, body, staff.services_of(request), who,
+                                               key if isinstance(key, str) else None)
+    answer.headers.update(staff.HEADERS)
+    return answer
 
 
 @router.get("/state")

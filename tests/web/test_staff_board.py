@@ -121,3 +121,32 @@ def test_a_guide_sets_priority_flags_on_a_waiting_visit_and_the_console_sees_the
     bad = guide.request.post(f"{base}/staff/guide/tickets/{ticket['id']}/priority",
                              form={"csrf": token, "priority": "vip"}, headers={"Accept": "application/json"})
     assert bad.status == 422
+
+
+def test_a_guide_issues_a_ticket_by_hand_once_per_form(live_server, browser):
+    base = live_server.url
+    guide = sign_in(browser, base, None, user="guide-e2e")
+    guide.wait_for_url(f"{base}/staff/guide")
+    guide.select_option("#manual-procedure", "juminhyo")
+    guide.select_option("#manual-language", "en")
+    guide.locator("#manual").get_by_label("高齢").check()
+    guide.click("#manual button[type=submit]")
+    expect(guide.locator("#manual-result")).to_contain_text("発券しました")
+    number = guide.locator("#manual-result").inner_text().split(":")[1].split("番")[0].strip()
+    row = guide.locator("#waiting tr", has_text=number)
+    expect(row).to_contain_text("English")
+    expect(row.get_by_label("高齢")).to_be_checked()
+    shoot(guide, "staff-guide-board-manual-1366")
+    assert not serious_violations(guide)
+
+    token = guide.locator("#board").get_attribute("data-csrf")
+    form = {"csrf": token, "key": "same-form-0001", "procedure": "juminhyo", "language": "ja"}
+    first = guide.request.post(f"{base}/staff/guide/tickets", form=form, headers={"Accept": "application/json"})
+    again = guide.request.post(f"{base}/staff/guide/tickets", form=form, headers={"Accept": "application/json"})
+    assert first.status == 201 and again.status == 200 and first.json()["id"] == again.json()["id"]
+    unknown = guide.request.post(f"{base}/staff/guide/tickets", form={**form, "key": "other-form-01",
+                                                                       "procedure": "nope"},
+                                 headers={"Accept": "application/json"})
+    assert unknown.status in (404, 422)
+    no_token = guide.request.post(f"{base}/staff/guide/tickets", form={**form, "csrf": ""})
+    assert no_token.status == 403

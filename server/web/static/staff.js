@@ -201,7 +201,8 @@
   var pending = null;
   function render(state) {
     var focused = document.activeElement;
-    if (focused && (focused.tagName === "SELECT" || focused.tagName === "INPUT") && root.contains(focused)) {
+    if (focused && (focused.tagName === "SELECT" || focused.tagName === "INPUT") && root.contains(focused)
+        && !el("manual").contains(focused)) {
       pending = state;  // a guide is choosing a band: redraw once they leave the list
       return;
     }
@@ -341,6 +342,33 @@
       .catch(function () { text(el("message"), S.error_generic); })
       .then(refresh);
   }
+
+  var manual = el("manual");
+  function newKey() {
+    manual.elements.key.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + String(Math.random()).slice(2, 12);
+  }
+  newKey();
+  manual.addEventListener("submit", function (event) {
+    event.preventDefault();
+    text(el("manual-result"), "");
+    fetch(manual.action, {method: "POST", credentials: "same-origin", body: new FormData(manual),
+                          headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (answer) {
+          if (r.ok) {
+            text(el("manual-result"), S.issued.replace("{number}", answer.display_number));
+            manual.querySelectorAll("input[type=checkbox]").forEach(function (b) { b.checked = false; });
+            newKey();
+          } else {
+            text(el("message"), (answer.messages && answer.messages[document.documentElement.lang]) ||
+                 answer.detail || S.error_generic);
+          }
+        });
+      })
+      .catch(function () { text(el("message"), S.error_generic); })
+      .then(refresh);
+  });
 
   root.addEventListener("focusout", function () {
     window.setTimeout(function () { if (pending) { render(pending); } }, 0);
