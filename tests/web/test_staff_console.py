@@ -154,6 +154,14 @@ def test_pages_pass_axe_and_are_shot_at_desktop_and_tablet(live_server, browser)
     anonymous.goto(f"{base}/staff/login")
     shoot(anonymous, "staff-login-1366")
     assert not serious_violations(anonymous)
+    anonymous.set_viewport_size({"width": 820, "height": 1180})
+    shoot(anonymous, "staff-login-tablet")
+
+    guide = sign_in(browser, base, None, user="guide-e2e")
+    guide.goto(f"{base}/staff/counter")  # a guide has no console: a refusal page, in words
+    expect(guide.locator("p.error")).to_have_text("窓口を選んでサインインした窓口担当だけが使えます。")
+    shoot(guide, "staff-refused-1366")
+    assert not serious_violations(guide)
 
     live_server.client("kiosk").post("/api/v1/tickets", json=TENNYU)
     page = sign_in(browser, base, "c4")
