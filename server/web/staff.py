@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 LANGUAGES = ("ja", "en")
+KEY_FILE = "staff-csrf.key"
 LANG_COOKIE = "madoguchi_staff_lang"
 LOGIN_COOKIE = "madoguchi_login"
 CSRF_HEADER = "x-csrf-token"
@@ -103,7 +105,28 @@ def services_of(request: Request) -> Services:
 def _key(request: Request) -> bytes:
     key: bytes | None = getattr(request.app.state, "staff_csrf_key", None)
     if key is None:
-        key = request.app.state.staff_csrf_key = secrets.token_bytes(32)
+        key = request.app.state.staff_csrf_key = load_key(services_of(request).settings.data_dir / KEY_FILE)
+    return key
+
+
+def load_key(path: Path) -> bytes:
+    """The CSRF key kept in the data folder (mode 0600), made on first use: open consoles keep working
+    across a server restart, as their sessions do."""
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_suffix(".tmp")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(fresh, path)
     return key
 
 

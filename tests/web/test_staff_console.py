@@ -216,3 +216,16 @@ def test_call_out_of_order_with_a_reason_hold_and_back_and_away(live_server, bro
     expect(page.locator("#counter-state")).to_have_text("開設中")
     page.keyboard.press("n")
     expect(page.locator("#number")).to_have_text(first["display_number"])
+
+
+def test_an_open_console_keeps_working_across_a_server_restart(live_server, browser):
+    page = sign_in(browser, live_server.url, "c4")
+    key = live_server.data_dir / "staff-csrf.key"
+    assert key.stat().st_mode & 0o077 == 0  # the CSRF key is the server's alone
+    live_server.stop()
+    live_server.start("--no-mqtt")
+    live_server.client("kiosk").post("/api/v1/tickets", json={"life_event": "tennyu"})
+    expect(page.locator("#live")).to_have_text("自動更新中", timeout=10_000)  # the stream came back by itself
+    page.click("#btn-call-next")
+    expect(page.locator("#number")).not_to_have_text("—")  # same page, same token: accepted
+    expect(page.locator("#message")).to_be_empty()
