@@ -30,7 +30,8 @@ STATES = {"open": CounterState.OPEN, "pause": CounterState.PAUSED, "close": Coun
 BOARD_STRINGS = ("state_open", "state_paused", "state_closed", "band_waiting", "band_oldest", "band_estimate",
                  "band_target", "over_target", "counter_free", "counter_serving_for", "status_called",
                  "status_serving", "live_on", "live_off", "error_generic", "act_open", "act_pause", "act_close",
-                 "band_minutes", "move_to", "move", "save", "saved", "issued",
+                 "band_minutes", "move_to", "move", "save", "saved", "issued", "accept", "dismiss",
+                 "suggestion_move", "suggestion_effect", "no_suggestions",
                  *(f"priority_{p.value}" for p in Priority))
 
 
@@ -40,6 +41,46 @@ def _skill(office: Office, skill: str, lang: str) -> str:
         return text_in(office.bands[skill].label, lang)
     procedure = office.catalog.procedures.get(skill)
     return text_in(procedure.label, lang) if procedure is not None else skill
+
+
+def _suggestions(office: Office, now: dt.datetime, lang: str) -> list[dict[str, Any]]:
+    """The server's counter moves with their predicted effect (each logged once when first made)."""
+    def label(band: str) -> str:
+        return text_in(office.bands[band].label, lang) if band in office.bands else band
+
+    return [{"id": s.id, "counter": text_in(office.counter(s.counter_id).label, lang),
+             "from_band": label(s.from_band), "to_band": label(s.to_band),
+             "effect": [{"band": label(b), "before": round(e.minutes), "after": round(s.after[b].minutes)}
+                        for b, e in s.before.items()
+                        if b in s.after and round(e.minutes) != round(s.after[b].minutes)]}
+            for s in office.suggestions(now)]
+
+
+@router.post("/suggestions/{suggestion_id}/{action}")
+async def suggestion(request: Request, suggestion_id: str, action: str) -> Response:
+    """Accept (the counter's skills change) or dismiss a suggestion, with the session's CSRF token."""
+    if action not in ("accept", "dismiss"):
+        return staff.refused(request, "not_found", 404)
+    form = await request.form()
+    token = request.cookies.get(SESSION_COOKIE)
+    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
+        return staff.refused(request, "csrf_refused", 403)
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return staff.refused(request, "unauthorized", 401)
+    if who.role not in GUIDE:
+        return staff.refused(request, "guide_only", 403)
+
+    def run(office: Office, now: dt.datetime, tx: object) -> None:
+        if action == "accept":
+            office.accept_suggestion(suggestion_id, now)
+        else:
+            office.dismiss_suggestion(suggestion_id, now)
+
+    await staff.services_of(request).execute_async(run)
+    if staff.wants_json(request):
+        return JSONResponse({"suggestion": suggestion_id, "done": action}, headers=staff.HEADERS)
+    return RedirectResponse("/staff/guide", status_code=303, headers=staff.HEADERS)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -129,10 +170,12 @@ def board_state(request: Request) -> Response:
                 "band_ids": [{"id": b, "label": text_in(office.bands[b].label, lang)} for b in office.bands]}
 
     live = services.read(query)
+    live["suggestions"] = services.execute(lambda office, now, tx: _suggestions(office, now, lang))
     bands = [{"id": b.id, "label": text_in(b.label, lang), "waiting": b.waiting, "estimate": b.estimate.minutes,
               "target": b.target_wait_min, "oldest": live["oldest"].get(b.id, 0)} for b in shown.bands]
     return JSONResponse({"seq": shown.seq, "bands": bands, "counters": live["counters"],
                          "band_choices": live["band_ids"], "waiting": live["waiting"],
+                         "suggestions": live["suggestions"],
                          "priorities": [p.value for p in Priority]}, headers=staff.HEADERS)
 
 

@@ -150,3 +150,29 @@ def test_a_guide_issues_a_ticket_by_hand_once_per_form(live_server, browser):
     assert unknown.status in (404, 422)
     no_token = guide.request.post(f"{base}/staff/guide/tickets", form={**form, "csrf": ""})
     assert no_token.status == 403
+
+
+def test_the_servers_suggestion_is_shown_with_its_effect_and_accepted(live_server, browser):
+    base = live_server.url
+    kiosk = live_server.client("kiosk")
+    for _ in range(40):  # a flooded simple band, idle one-stop counters: the server suggests a move
+        assert kiosk.post("/api/v1/tickets", json={"procedures": ["juminhyo"]}).status_code == 201
+    before = {c["id"]: c["skills"] for c in live_server.client("guide").get("/api/v1/counters").json()}
+    guide = sign_in(browser, base, None, user="guide-e2e")
+    guide.wait_for_url(f"{base}/staff/guide")
+    first = guide.locator("#suggestions li[data-suggestion]").first
+    expect(first).to_contain_text("かんたん窓口")
+    expect(first).to_contain_text("→")
+    shoot(guide, "staff-guide-board-suggestion-1366")
+    assert not serious_violations(guide)
+    suggestion_id = first.get_attribute("data-suggestion")
+    first.locator("button[data-action='accept']").click()
+    expect(guide.locator(f"#suggestions li[data-suggestion='{suggestion_id}']")).to_have_count(0)
+    after = {c["id"]: c["skills"] for c in live_server.client("guide").get("/api/v1/counters").json()}
+    assert after != before  # the suggested counter now serves the band that was behind
+
+    other = guide.locator("#suggestions li[data-suggestion]").first
+    if other.count():
+        gone = other.get_attribute("data-suggestion")
+        other.locator("button[data-action='dismiss']").click()
+        expect(guide.locator(f"#suggestions li[data-suggestion='{gone}']")).to_have_count(0)

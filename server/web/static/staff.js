@@ -221,6 +221,7 @@
       bands.append(tr);
     });
     renderWaiting(state);
+    renderSuggestions(state.suggestions);
     var list = el("counters");
     list.replaceChildren();
     state.counters.forEach(function (c) {
@@ -263,6 +264,40 @@
       });
       move.append(select, go);
       li.append(head, who, skills, actions, move);
+      list.append(li);
+    });
+  }
+
+  var dismissed = {};
+  function renderSuggestions(suggestions) {
+    var list = el("suggestions");
+    list.replaceChildren();
+    var shown = suggestions.filter(function (s) { return !dismissed[s.id]; });
+    if (!shown.length) {
+      var none = document.createElement("li"); none.className = "muted"; text(none, S.no_suggestions);
+      list.append(none);
+    }
+    shown.forEach(function (s) {
+      var li = document.createElement("li");
+      li.dataset.suggestion = s.id;
+      var what = document.createElement("p"); what.className = "what";
+      text(what, S.suggestion_move.replace("{counter}", s.counter).replace("{from}", s.from_band)
+                                  .replace("{to}", s.to_band));
+      var effect = document.createElement("p"); effect.className = "muted";
+      text(effect, s.effect.map(function (e) {
+        return S.suggestion_effect.replace("{band}", e.band).replace("{before}", e.before).replace("{after}", e.after);
+      }).join(" · "));
+      var buttons = document.createElement("p"); buttons.className = "buttons";
+      ["accept", "dismiss"].forEach(function (action) {
+        var b = document.createElement("button"); b.type = "button"; b.dataset.action = action;
+        text(b, S[action]);
+        b.addEventListener("click", function () {
+          if (action === "dismiss") { dismissed[s.id] = true; }
+          post("/staff/guide/suggestions/" + encodeURIComponent(s.id) + "/" + action, new FormData());
+        });
+        buttons.append(b);
+      });
+      li.append(what, effect, buttons);
       list.append(li);
     });
   }
