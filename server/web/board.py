@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from madoguchi.common.i18n import message
 from madoguchi.common.languages import LANGUAGE_NAMES
@@ -22,6 +23,7 @@ from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.office import Office
 from madoguchi.server.core.ticket import Priority
+from madoguchi.server.storage.accounts import Principal
 from madoguchi.server.web import staff
 
 router = APIRouter(prefix="/staff/guide", include_in_schema=False)
@@ -56,11 +58,9 @@ def _suggestions(office: Office, now: dt.datetime, lang: str) -> list[dict[str, 
             for s in office.suggestions(now)]
 
 
-@router.post("/suggestions/{suggestion_id}/{action}")
-async def suggestion(request: Request, suggestion_id: str, action: str) -> Response:
-    """Accept (the counter's skills change) or dismiss a suggestion, with the session's CSRF token."""
-    if action not in ("accept", "dismiss"):
-        return staff.refused(request, "not_found", 404)
+async def _guide_post(request: Request) -> tuple[FormData, Principal] | Response:
+    """The form of a board action and who sent it, or the refusal: a missing or wrong CSRF token (403),
+    no staff session (401), a role below guide (403)."""
     form = await request.form()
     token = request.cookies.get(SESSION_COOKIE)
     if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
@@ -70,6 +70,17 @@ async def suggestion(request: Request, suggestion_id: str, action: str) -> Respo
         return staff.refused(request, "unauthorized", 401)
     if who.role not in GUIDE:
         return staff.refused(request, "guide_only", 403)
+    return form, who
+
+
+@router.post("/suggestions/{suggestion_id}/{action}")
+async def suggestion(request: Request, suggestion_id: str, action: str) -> Response:
+    """Accept (the counter's skills change) or dismiss a suggestion, with the session's CSRF token."""
+    if action not in ("accept", "dismiss"):
+        return staff.refused(request, "not_found", 404)
+    checked = await _guide_post(request)
+    if isinstance(checked, Response):
+        return checked
 
     def run(office: Office, now: dt.datetime, tx: object) -> None:
         if action == "accept":
@@ -107,15 +118,10 @@ def board(request: Request) -> Response:
 async def manual_ticket(request: Request) -> Response:
     """A ticket issued by hand for someone who cannot use the kiosk (the same rules as the kiosk's);
     ``key`` in the form is the Idempotency-Key, so a double click issues one ticket."""
-    form = await request.form()
-    token = request.cookies.get(SESSION_COOKIE)
-    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
-        return staff.refused(request, "csrf_refused", 403)
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return staff.refused(request, "unauthorized", 401)
-    if who.role not in GUIDE:
-        return staff.refused(request, "guide_only", 403)
+    checked = await _guide_post(request)
+    if isinstance(checked, Response):
+        return checked
+    form, who = checked
     key = form.get("key")
     try:
         body = schemas.TicketIn.model_validate({
@@ -182,15 +188,10 @@ def board_state(request: Request) -> Response:
 @router.post("/tickets/{ticket_id}/priority")
 async def ticket_priority(request: Request, ticket_id: str) -> Response:
     """Set the priority flags of a waiting visit (wheelchair, pregnant…): all the flags it has now."""
-    form = await request.form()
-    token = request.cookies.get(SESSION_COOKIE)
-    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
-        return staff.refused(request, "csrf_refused", 403)
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return staff.refused(request, "unauthorized", 401)
-    if who.role not in GUIDE:
-        return staff.refused(request, "guide_only", 403)
+    checked = await _guide_post(request)
+    if isinstance(checked, Response):
+        return checked
+    form, _ = checked
     given = form.getlist("priority")
     known = {p.value for p in Priority}
     if len(given) > len(known) or any(not isinstance(p, str) or p not in known for p in given):
@@ -206,15 +207,10 @@ async def ticket_priority(request: Request, ticket_id: str) -> Response:
 @router.post("/counters/{counter_id}/band")
 async def counter_band(request: Request, counter_id: str) -> Response:
     """Move a counter to one band: its skills become that band (whom it calls next changes with it)."""
-    form = await request.form()
-    token = request.cookies.get(SESSION_COOKIE)
-    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
-        return staff.refused(request, "csrf_refused", 403)
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return staff.refused(request, "unauthorized", 401)
-    if who.role not in GUIDE:
-        return staff.refused(request, "guide_only", 403)
+    checked = await _guide_post(request)
+    if isinstance(checked, Response):
+        return checked
+    form, _ = checked
     band = form.get("band")
     services = staff.services_of(request)
     with services.lock:
@@ -238,15 +234,9 @@ async def counter_state(request: Request, counter_id: str, action: str) -> Respo
     """Open, pause or close a counter (a guide's action), with the session's CSRF token."""
     if action not in STATES:
         return staff.refused(request, "not_found", 404)
-    form = await request.form()
-    token = request.cookies.get(SESSION_COOKIE)
-    if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
-        return staff.refused(request, "csrf_refused", 403)
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return staff.refused(request, "unauthorized", 401)
-    if who.role not in GUIDE:
-        return staff.refused(request, "guide_only", 403)
+    checked = await _guide_post(request)
+    if isinstance(checked, Response):
+        return checked
     state = STATES[action]
 
     def run(office: Office, now: dt.datetime) -> None:
