@@ -1,5 +1,36 @@
 // The counter console: actions by fetch (with the session's CSRF token), a fresh view on every server-sent
 // event, the card data read only while the visit is served and wiped from the page as soon as it is not.
+// What both staff pages share: DOM helpers, reading a page's view, and following the server-sent events.
+var StaffPage = (function () {
+  "use strict";
+  function el(id) { return document.getElementById(id); }
+  function text(node, value) { node.textContent = value == null ? "" : String(value); }
+
+  // The page's view as JSON; a session that ended goes back to the sign-in page.
+  function fetchState(url, render) {
+    return fetch(url, {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
+      .then(function (r) {
+        if (r.status === 401) { window.location.assign("/staff/login"); return null; }
+        return r.ok ? r.json() : null;
+      })
+      .then(function (state) { if (state) { render(state); } })
+      .catch(function () {});
+  }
+
+  // Every committed change (with its seq), a reconnect or a resync makes the page read its view again.
+  function follow(strings, refresh, onChange) {
+    var source = new EventSource("/staff/events");
+    source.addEventListener("hello", function () { text(el("live"), strings.live_on); refresh(); });
+    source.addEventListener("change", function (event) { if (onChange) { onChange(event); } refresh(); });
+    source.addEventListener("resync", refresh);
+    source.addEventListener("signed_out", function () { source.close(); window.location.assign("/staff/login"); });
+    source.onerror = function () { text(el("live"), strings.live_off); };
+    return source;
+  }
+
+  return {el: el, text: text, fetchState: fetchState, follow: follow};
+})();
+
 (function () {
   "use strict";
   var root = document.getElementById("console");
@@ -7,7 +38,8 @@
   var counter = root.dataset.counter;
   var csrf = root.dataset.csrf;
   var S = JSON.parse(document.getElementById("strings").textContent);
-  var el = function (id) { return document.getElementById(id); };
+  var el = StaffPage.el;
+  var text = StaffPage.text;
   var busy = false;
   var cardFor = null;
   var ENABLED = {
@@ -15,8 +47,6 @@
     called: ["recall", "start", "hold", "no-show"],
     serving: ["finish", "hold"]
   };
-
-  function text(node, value) { node.textContent = value == null ? "" : String(value); }
 
   function clearCard() {
     cardFor = null;
@@ -118,16 +148,7 @@
     post(el("queue").dataset.url, body, "call").then(function (ok) { if (ok) { el("reason").value = ""; } });
   }
 
-  function refresh() {
-    return fetch("/staff/counter/state", {credentials: "same-origin", cache: "no-store",
-                                           headers: {"Accept": "application/json"}})
-      .then(function (r) {
-        if (r.status === 401) { window.location.assign("/staff/login"); return null; }
-        return r.ok ? r.json() : null;
-      })
-      .then(function (state) { if (state) { render(state); } })
-      .catch(function () {});
-  }
+  function refresh() { return StaffPage.fetchState("/staff/counter/state", render); }
 
   function post(url, body, action) {
     if (busy) { return Promise.resolve(false); }
@@ -168,20 +189,8 @@
     if (forms.length) { event.preventDefault(); act(forms[0]); }
   });
 
-  function listen() {
-    var source = new EventSource("/staff/events");
-    source.addEventListener("hello", function () { text(el("live"), S.live_on); refresh(); });
-    source.addEventListener("change", function (event) {
-      root.dataset.seq = JSON.parse(event.data).seq;
-      refresh();
-    });
-    source.addEventListener("resync", refresh);
-    source.addEventListener("signed_out", function () { source.close(); window.location.assign("/staff/login"); });
-    source.onerror = function () { text(el("live"), S.live_off); };
-  }
-
   refresh();
-  listen();
+  StaffPage.follow(S, refresh, function (event) { root.dataset.seq = JSON.parse(event.data).seq; });
   window.addEventListener("pagehide", clearCard);
 })();
 
@@ -192,8 +201,8 @@
   if (!root) { return; }
   var csrf = root.dataset.csrf;
   var S = JSON.parse(document.getElementById("strings").textContent);
-  var el = function (id) { return document.getElementById(id); };
-  function text(node, value) { node.textContent = value == null ? "" : String(value); }
+  var el = StaffPage.el;
+  var text = StaffPage.text;
   function cell(row, value, cls) {
     var td = document.createElement("td"); text(td, value); if (cls) { td.className = cls; } row.append(td); return td;
   }
@@ -349,16 +358,7 @@
       .then(function () { if (document.activeElement) { document.activeElement.blur(); } return refresh(); });
   }
 
-  function refresh() {
-    return fetch("/staff/guide/state", {credentials: "same-origin", cache: "no-store",
-                                         headers: {"Accept": "application/json"}})
-      .then(function (r) {
-        if (r.status === 401) { window.location.assign("/staff/login"); return null; }
-        return r.ok ? r.json() : null;
-      })
-      .then(function (state) { if (state) { render(state); } })
-      .catch(function () {});
-  }
+  function refresh() { return StaffPage.fetchState("/staff/guide/state", render); }
 
   function act(counter, action, given) {
     text(el("message"), "");
@@ -408,11 +408,6 @@
   root.addEventListener("focusout", function () {
     window.setTimeout(function () { if (pending) { render(pending); } }, 0);
   });
-  var source = new EventSource("/staff/events");
-  source.addEventListener("hello", function () { text(el("live"), S.live_on); refresh(); });
-  source.addEventListener("change", refresh);
-  source.addEventListener("resync", refresh);
-  source.addEventListener("signed_out", function () { source.close(); window.location.assign("/staff/login"); });
-  source.onerror = function () { text(el("live"), S.live_off); };
+  StaffPage.follow(S, refresh);
   refresh();
 })();
