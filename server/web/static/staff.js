@@ -28,7 +28,23 @@ var StaffPage = (function () {
     return source;
   }
 
-  return {el: el, text: text, fetchState: fetchState, follow: follow};
+  // A staff action: the form POSTed with the session's CSRF token; resolves to {ok, answer}, the answer
+  // being the JSON body (or {} when there is none).
+  function send(url, body, csrf) {
+    return fetch(url, {method: "POST", credentials: "same-origin", body: body,
+                       headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
+      .then(function (r) {
+        return r.json().catch(function () { return {}; })
+          .then(function (answer) { return {ok: r.ok, answer: answer}; });
+      });
+  }
+
+  // A refusal's message in the page's language, else its detail, else ``fallback``.
+  function problemText(answer, fallback) {
+    return (answer.messages && answer.messages[document.documentElement.lang]) || answer.detail || fallback;
+  }
+
+  return {el: el, text: text, fetchState: fetchState, follow: follow, send: send, problemText: problemText};
 })();
 
 (function () {
@@ -156,14 +172,11 @@ var StaffPage = (function () {
     var ok = false;
     text(el("message"), "");
     root.querySelectorAll("button").forEach(function (b) { if (!b.closest(".bar")) { b.disabled = true; } });
-    return fetch(url, {method: "POST", credentials: "same-origin", body: body,
-                       headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (answer) {
-          ok = r.ok;
-          if (!r.ok) { text(el("message"), (answer.messages && answer.messages[document.documentElement.lang]) || answer.detail || S.error_generic); }
-          else if (action === "call-next" && !answer.ticket) { text(el("message"), S.nobody_waiting); }
-        });
+    return StaffPage.send(url, body, csrf)
+      .then(function (sent) {
+        ok = sent.ok;
+        if (!sent.ok) { text(el("message"), StaffPage.problemText(sent.answer, S.error_generic)); }
+        else if (action === "call-next" && !sent.answer.ticket) { text(el("message"), S.nobody_waiting); }
       })
       .catch(function () { text(el("message"), S.error_generic); })
       .then(function () { busy = false; return refresh(); })
@@ -345,14 +358,9 @@ var StaffPage = (function () {
   function post(url, body) {
     text(el("message"), "");
     body.append("csrf", csrf);
-    return fetch(url, {method: "POST", credentials: "same-origin", body: body,
-                       headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
-      .then(function (r) {
-        if (r.ok) { return null; }
-        return r.json().catch(function () { return {}; }).then(function (answer) {
-          text(el("message"), (answer.messages && answer.messages[document.documentElement.lang]) ||
-               answer.detail || S.error_generic);
-        });
+    return StaffPage.send(url, body, csrf)
+      .then(function (sent) {
+        if (!sent.ok) { text(el("message"), StaffPage.problemText(sent.answer, S.error_generic)); }
       })
       .catch(function () { text(el("message"), S.error_generic); })
       .then(function () { if (document.activeElement) { document.activeElement.blur(); } return refresh(); });
@@ -364,15 +372,9 @@ var StaffPage = (function () {
     text(el("message"), "");
     var body = given || new FormData();
     body.append("csrf", csrf);
-    fetch("/staff/guide/counters/" + encodeURIComponent(counter) + "/" + action,
-          {method: "POST", credentials: "same-origin", body: body,
-           headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
-      .then(function (r) {
-        if (r.ok) { return null; }
-        return r.json().catch(function () { return {}; }).then(function (answer) {
-          text(el("message"), (answer.messages && answer.messages[document.documentElement.lang]) ||
-               answer.detail || S.error_generic);
-        });
+    StaffPage.send("/staff/guide/counters/" + encodeURIComponent(counter) + "/" + action, body, csrf)
+      .then(function (sent) {
+        if (!sent.ok) { text(el("message"), StaffPage.problemText(sent.answer, S.error_generic)); }
       })
       .catch(function () { text(el("message"), S.error_generic); })
       .then(refresh);
@@ -387,19 +389,15 @@ var StaffPage = (function () {
   manual.addEventListener("submit", function (event) {
     event.preventDefault();
     text(el("manual-result"), "");
-    fetch(manual.action, {method: "POST", credentials: "same-origin", body: new FormData(manual),
-                          headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (answer) {
-          if (r.ok) {
-            text(el("manual-result"), S.issued.replace("{number}", answer.display_number));
-            manual.querySelectorAll("input[type=checkbox]").forEach(function (b) { b.checked = false; });
-            newKey();
-          } else {
-            text(el("message"), (answer.messages && answer.messages[document.documentElement.lang]) ||
-                 answer.detail || S.error_generic);
-          }
-        });
+    StaffPage.send(manual.action, new FormData(manual), csrf)
+      .then(function (sent) {
+        if (sent.ok) {
+          text(el("manual-result"), S.issued.replace("{number}", sent.answer.display_number));
+          manual.querySelectorAll("input[type=checkbox]").forEach(function (b) { b.checked = false; });
+          newKey();
+        } else {
+          text(el("message"), StaffPage.problemText(sent.answer, S.error_generic));
+        }
       })
       .catch(function () { text(el("message"), S.error_generic); })
       .then(refresh);
