@@ -26,6 +26,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(process: subprocess.Popen | None, grace_s: float = 15) -> None:
+    """SIGTERM and a bounded wait for a clean exit; SIGKILL when it does not come. Nothing if already gone."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
 def wait_until(check, timeout_s: float, what: str, interval_s: float = 0.05):
     """Bounded retry: the first truthy result of ``check()``, or a clear failure."""
     deadline = time.monotonic() + timeout_s
@@ -97,14 +109,7 @@ class LiveServer:
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path else ""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from madoguchi.server.mqtt.paho_publisher import PASSWORD_ENV
-from tests.live import LiveServer, wait_until
+from tests.live import LiveServer, stop_process, wait_until
 from tests.mqtt.broker import SERVER_USER, Mosquitto, start_site_broker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,14 +103,7 @@ class DisplayProcess:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
 
 
 @pytest.fixture

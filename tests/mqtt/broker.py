@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from madoguchi.server.mqtt.mosquitto import BrokerAccount, RenderedBroker, render_site_broker
-from tests.live import free_port, wait_until
+from tests.live import free_port, stop_process, wait_until
 
 SITE = "chuo"
 SERVER_USER = "server-chuo"  # config/sites/chuo.toml broker.username
@@ -55,14 +55,7 @@ class Mosquitto:
             return True
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process, grace_s=5)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
