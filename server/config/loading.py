@@ -104,6 +104,10 @@ def cross_problems(site: SiteConfig, catalog: CatalogConfig) -> Iterator[str]:
     for p in catalog.procedures:
         if p.simple and p.band not in bands:
             yield f"{name}: simple procedure '{p.id}' is in band '{p.band}' which the site does not have"
+    life_events = {e.id for e in catalog.life_events}
+    for event in site.kpi_targets.stay_min:
+        if event not in life_events:
+            yield f"{name}: kpi_targets.stay_min: '{event}' is not a life event of the catalog"
     for c in site.counters:
         for skill in c.skills:
             procedure = procedures.get(skill)

@@ -284,6 +284,19 @@ class PolicyConfig(Model):
     """Weight of a band's time without any call, so a flooded band cannot starve the others."""
 
 
+class StayTargetConfig(Model):
+    target: float = Field(gt=0, le=600)
+    """The stay (庁内滞在時間, ticket to the visit's end) the city aims at for this life event, in minutes."""
+    baseline: float | None = Field(None, gt=0, le=600)
+    """The stay measured before the one-stop service (shown beside the target), in minutes."""
+
+
+class KpiTargetsConfig(Model):
+    stay_min: dict[Slug, StayTargetConfig] = {}
+    """Stay targets per life event id (e.g. `tennyu = { baseline = 129, target = 79 }`), drawn on the
+    manager dashboard's charts."""
+
+
 class SiteConfig(Model):
     id: Slug
     """Site id, the file name (chuo, higashi, … takuma …)."""
@@ -307,6 +320,8 @@ class SiteConfig(Model):
     """MQTT broker the server publishes to."""
     policy: PolicyConfig = PolicyConfig()
     """Knobs of the balancing policy."""
+    kpi_targets: KpiTargetsConfig = KpiTargetsConfig()
+    """The city's targets the manager dashboard draws in (band wait targets are the bands' own)."""
 
     _name = field_validator("name")(_check_label)
 

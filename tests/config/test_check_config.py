@@ -107,3 +107,13 @@ def test_serve_refuses_to_start_on_a_bad_configuration(config, tmp_path):
 def test_docs_config_md_is_generated_from_the_models():
     page = Path(__file__).resolve().parents[2] / "docs" / "config.md"
     assert page.read_text(encoding="utf-8") == render(), "run: python -m madoguchi.server.config.docs"
+
+
+def test_stay_targets_name_a_life_event_of_the_catalog_and_a_positive_target(config):
+    assert load(config, "chuo").config.kpi_targets.stay_min["tennyu"].model_dump() == {"target": 79, "baseline": 129}
+    edit(config / "sites" / "chuo.toml", "tennyu = { baseline = 129, target = 79 }",
+         "tenyu = { baseline = 129, target = 79 }")
+    assert check(config) == ["sites/chuo.toml: kpi_targets.stay_min: 'tenyu' is not a life event of the catalog"]
+    edit(config / "sites" / "chuo.toml", "tenyu = { baseline = 129, target = 79 }", "tennyu = { target = 0 }")
+    assert check(config) == ["sites/chuo.toml: kpi_targets.stay_min.tennyu.target: 0: "
+                             "Input should be greater than 0"]
