@@ -89,9 +89,11 @@ async def start(counter_id: str, services: ServicesDep, _: AtCounter) -> Respons
              responses={200: {"description": "The step finished", "links": links.after_finish()}})
 async def finish(counter_id: str, services: ServicesDep, _: AtCounter,
            body: schemas.FinishIn | None = None) -> Response:
-    """Finish the current step: it continues here, waits for its next counter, or the visit ends."""
-    outcome = (body or schemas.FinishIn()).outcome
-    return await act(services, counter_id, lambda office, now: office.finish(counter_id, outcome, now))
+    """Finish the current step: it continues here, waits for its next counter, or the visit ends;
+    or send it on to a chosen procedure and/or counter."""
+    form = body or schemas.FinishIn()
+    return await act(services, counter_id, lambda office, now: office.finish(
+        counter_id, form.outcome, now, next_procedure=form.next_procedure, to_counter=form.to_counter))
 
 
 @router.post("/{counter_id}/no-show", response_model=schemas.CounterAction)
@@ -117,7 +119,8 @@ def queue(counter_id: str, services: ServicesDep, _: Staff) -> list[schemas.Staf
     """Visits this counter could serve now, in the order the policy sees them (no card data)."""
     def query(office: Office, now: dt.datetime) -> list[schemas.StaffTicket]:
         counter = office.counter(counter_id)
-        waiting = [t for t in office.waiting() if counter.can_serve(t.band, t.procedure)]
+        waiting = [t for t in office.waiting()
+                   if t.sent_to in (None, counter.id) and counter.can_serve(t.band, t.procedure)]
         held = [t for t in office.tickets.values() if t.status is TicketStatus.HELD]
         ordered = sorted(waiting, key=lambda t: office.policy_key(office.candidate(t)))
         return [present.staff_ticket(office, t) for t in ordered + held]

@@ -125,6 +125,10 @@ class GuidanceIn(In):
 
 class FinishIn(In):
     outcome: Outcome = Outcome.DONE
+    next_procedure: Id | None = Field(None, description="Make this procedure the visit's next step "
+                                      "(moved up in the plan, or added to it)")
+    to_counter: Id | None = Field(None, description="Send the next step to this counter: called there now "
+                                  "if it is free, else it waits for that counter only")
 
 
 class CallIn(In):

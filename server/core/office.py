@@ -122,7 +122,7 @@ class Office:
     def candidate(self, ticket: Ticket) -> Candidate:
         return Candidate(ticket.id, ticket.band, ticket.procedure, ticket.issued_at,
                          ticket.queued_at or ticket.issued_at, bool(ticket.priority), ticket.continuing,
-                         ticket.number)
+                         ticket.number, ticket.sent_to)
 
     def candidates(self) -> list[Candidate]:
         return list(self._queue.candidates())
@@ -193,7 +193,13 @@ class Office:
     def call_next(self, counter_id: str, now: dt.datetime) -> Ticket | None:
         """Call whom the policy chooses for this counter; None when nobody waits for its skills."""
         counter = self._free_open_counter(counter_id)
-        chosen = self.policy.choose(counter, self._queue.heads(), now, self.band_last_called)
+        heads = self._queue.heads()
+        sent_here = [h for h in heads if h.sent_to == counter.id and counter.can_serve(h.band, h.procedure)]
+        if sent_here:  # a colleague sent these here: they come first, in the order they were sent
+            chosen: Candidate | None = min(sent_here, key=lambda h: (h.queued_at, h.number))
+        else:
+            chosen = self.policy.choose(counter, [h for h in heads if h.sent_to is None], now,
+                                        self.band_last_called)
         if chosen is None:
             return None
         ticket = self.tickets[chosen.ticket_id]
@@ -228,9 +234,16 @@ class Office:
         self._emit(EventKind.STARTED, now, ticket, counter)
         return ticket
 
-    def finish(self, counter_id: str, outcome: Outcome, now: dt.datetime) -> Ticket:
-        """Finish the current step; continue here, wait for the next counter, or end the visit."""
+    def finish(self, counter_id: str, outcome: Outcome, now: dt.datetime, next_procedure: str | None = None,
+               to_counter: str | None = None) -> Ticket:
+        """Finish the current step; continue here, wait for the next counter, or end the visit.
+
+        ``next_procedure`` makes that procedure the visit's next step (moved up from later in the plan,
+        or added to it); ``to_counter`` sends the next step to that counter: it is called there now when
+        the counter is free, or waits for that counter only (it calls it before anyone else).
+        """
         counter, ticket = self._at_counter(counter_id, TicketStatus.SERVING)
+        target = self._send_on_target(ticket, next_procedure, to_counter)
         step = ticket.step
         step.state = StepState(outcome.value)
         step.finished_at = now
@@ -238,6 +251,8 @@ class Office:
             minutes = (now - step.started_at).total_seconds() / 60
             self.handling.observe(step.procedure, step.started_at.hour, minutes)
         self._emit(EventKind.STEP_FINISHED, now, ticket, counter, {"outcome": outcome.value})
+        if next_procedure is not None:
+            _make_next(ticket, next_procedure)
         following = ticket.next_step_index()
         if following is None:
             counter.ticket_id = None
@@ -245,8 +260,12 @@ class Office:
             self._emit(EventKind.FINISHED, now, ticket, counter)
             return ticket
         ticket.current = following
+        if target is not None and target is not counter:
+            return self._send_to(ticket, counter, target, now)
         could_continue = counter.state is CounterState.OPEN and counter.can_serve(ticket.band, ticket.procedure)
-        helper = self._hand_on_to(counter, ticket) if could_continue else None
+        if target is counter and not could_continue:
+            raise conflict("counter_lacks_skill", counter=counter.id, procedure=ticket.procedure)
+        helper = self._hand_on_to(counter, ticket) if could_continue and target is None else None
         if could_continue and helper is None:
             # the one-stop counter: the resident stays seated, the next department serves here
             self._emit(EventKind.TRANSFERRED, now, ticket, counter, {"same_counter": True})
@@ -260,6 +279,39 @@ class Office:
         self._emit(EventKind.TRANSFERRED, now, ticket, counter, {"same_counter": False})
         if helper is not None:  # the policy handed the next step to a free counter: it calls the visit now
             self._call(ticket, helper, now, {"handed_on_by": counter.id})
+        return ticket
+
+    def _send_on_target(self, ticket: Ticket, next_procedure: str | None, to_counter: str | None) -> Counter | None:
+        """Check a send-on before anything changes: the procedure exists, there is a next step to send,
+        and the chosen counter is open or away and can serve that step."""
+        if next_procedure is not None and next_procedure not in self.catalog.procedures:
+            raise invalid("unknown_procedure", procedure=next_procedure,
+                          procedures=sorted(self.catalog.procedures))
+        if to_counter is None:
+            return None
+        target = self.counter(to_counter)
+        following = next_procedure
+        if following is None:
+            index = ticket.next_step_index()
+            if index is None:
+                raise conflict("nothing_to_send_on", ticket=ticket.display_number)
+            following = ticket.steps[index].procedure
+        if target.state is CounterState.CLOSED:
+            raise conflict("counter_not_open", counter=target.id, state=target.state.value)
+        if not target.can_serve(ticket.band, following):
+            raise conflict("counter_lacks_skill", counter=target.id, procedure=following)
+        return target
+
+    def _send_to(self, ticket: Ticket, counter: Counter, target: Counter, now: dt.datetime) -> Ticket:
+        """The next step goes to ``target``: called there now when it is free, else it waits for it only."""
+        counter.ticket_id = None
+        ticket.counter_id = None
+        ticket.queued_at = now
+        ticket.sent_to = target.id
+        self._set_status(ticket, TicketStatus.WAITING)
+        self._emit(EventKind.TRANSFERRED, now, ticket, counter, {"same_counter": False, "sent_to": target.id})
+        if target.state is CounterState.OPEN and target.ticket_id is None:
+            self._call(ticket, target, now, {"sent_by": counter.id})
         return ticket
 
     def _hand_on_to(self, counter: Counter, ticket: Ticket) -> Counter | None:
@@ -313,6 +365,7 @@ class Office:
         return counter, ticket
 
     def _call(self, ticket: Ticket, counter: Counter, now: dt.datetime, data: dict[str, object]) -> None:
+        ticket.sent_to = None
         ticket.counter_id = counter.id
         ticket.called_at = now
         ticket.first_called_at = ticket.first_called_at or now
@@ -349,12 +402,20 @@ class Office:
             if state is CounterState.CLOSED and counter.ticket_id is not None:
                 raise conflict("counter_busy_cannot_close", counter=counter.id)
             counter.state = state
+            if state is CounterState.CLOSED:
+                self._release_sent_to(counter)
             self.breaks.observe(counter.id, state is not CounterState.OPEN, now)
             kind = {CounterState.OPEN: EventKind.COUNTER_OPENED, CounterState.PAUSED: EventKind.COUNTER_PAUSED,
                     CounterState.CLOSED: EventKind.COUNTER_CLOSED}[state]
             self._emit(kind, now, counter=counter)
         self._touched_counters.add(counter.id)
         return counter
+
+    def _release_sent_to(self, counter: Counter) -> None:
+        """A closed counter calls nobody: the visits sent to it go back to everyone's queue."""
+        for ticket in [t for t in self._waiting.values() if t.sent_to == counter.id]:
+            ticket.sent_to = None
+            self._index_ticket(ticket)
 
     def set_priority(self, ticket_id: str, priority: frozenset[Priority], now: dt.datetime) -> Ticket:
         ticket = self._open_ticket(ticket_id)
@@ -468,6 +529,15 @@ class Office:
         ))
         if counter is not None:
             self._touched_counters.add(counter.id)
+
+
+def _make_next(ticket: Ticket, procedure: str) -> None:
+    """Make ``procedure`` the step after the current one: moved up from later in the plan if it is
+    still to do there, added to the plan otherwise."""
+    later = next((i for i in range(ticket.current + 1, len(ticket.steps))
+                  if ticket.steps[i].procedure == procedure and ticket.steps[i].state is StepState.TODO), None)
+    step = ticket.steps.pop(later) if later is not None else Step(procedure)
+    ticket.steps.insert(ticket.current + 1, step)
 
 
 def _suggestion_data(suggestion: Suggestion) -> dict[str, object]:

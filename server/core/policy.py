@@ -37,6 +37,7 @@ class Candidate:
     priority: bool = False
     continuing: bool = False
     number: int = 0  # the ticket number: issue order when visits started at the same instant
+    sent_to: str | None = None  # the counter a previous counter sent this step to: only it calls the visit
 
 
 class Server(Protocol):

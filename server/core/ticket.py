@@ -77,6 +77,7 @@ class Ticket:
     recalls: int = 0
     has_card: bool = False
     manual: bool = False
+    sent_to: str | None = None  # waiting for this counter only: a counter sent the visit's next step there
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

@@ -1,4 +1,4 @@
-"""Waiting visits grouped by (band, procedure), each group kept sorted by the policy's order.
+"""Waiting visits grouped by (band, procedure, counter sent to), each group kept sorted by the policy's order.
 
 The balancing policy only ever calls the first visit of some group (FIFO within a band), so a
 counter needs to look at one head per group instead of every waiting visit; a visit's position
@@ -14,20 +14,21 @@ from collections.abc import Callable, Iterator
 from .policy import Candidate
 
 Key = tuple[object, ...]
+Group = tuple[str, str, str | None]
 
 
 class WaitingIndex:
     def __init__(self, key: Callable[[Candidate], Key]) -> None:
         self._key = key
-        self._groups: dict[tuple[str, str], list[tuple[Key, str]]] = {}
-        self._where: dict[str, tuple[tuple[str, str], Key, Candidate]] = {}
+        self._groups: dict[Group, list[tuple[Key, str]]] = {}
+        self._where: dict[str, tuple[Group, Key, Candidate]] = {}
 
     def __len__(self) -> int:
         return len(self._where)
 
     def add(self, candidate: Candidate) -> None:
         self.remove(candidate.ticket_id)
-        group = (candidate.band, candidate.procedure)
+        group = (candidate.band, candidate.procedure, candidate.sent_to)
         key = self._key(candidate)
         bisect.insort(self._groups.setdefault(group, []), (key, candidate.ticket_id))
         self._where[candidate.ticket_id] = (group, key, candidate)
@@ -54,7 +55,7 @@ class WaitingIndex:
         time is ``since`` or later, when given)."""
         _, key, candidate = self._where[ticket_id]
         count = 0
-        for (band, _), entries in self._groups.items():
+        for (band, _, _), entries in self._groups.items():
             if band != candidate.band:
                 continue
             end = bisect.bisect_left(entries, (key, ticket_id))

@@ -99,7 +99,12 @@ def _v2_sign_in_and_audit(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2_sign_in_and_audit]
+def _v3_send_on(conn: sqlite3.Connection) -> None:
+    """A visit's next step sent to a chosen counter waits for that counter only."""
+    _run_script(conn, "ALTER TABLE tickets ADD COLUMN sent_to TEXT;")
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2_sign_in_and_audit, _v3_send_on]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

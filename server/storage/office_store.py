@@ -66,15 +66,16 @@ class Rows:
 TICKET_UPSERT = (
     "INSERT INTO tickets (id, token, site, service_day, band, number, display_number, language, life_event,"
     " priority, status, current, issued_at, queued_at, counter_id, called_at, first_called_at, finished_at,"
-    " recalls, has_card, manual) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " recalls, has_card, manual, sent_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET priority = excluded.priority, status = excluded.status,"
     " current = excluded.current, queued_at = excluded.queued_at, counter_id = excluded.counter_id,"
     " called_at = excluded.called_at, first_called_at = excluded.first_called_at,"
-    " finished_at = excluded.finished_at, recalls = excluded.recalls"
+    " finished_at = excluded.finished_at, recalls = excluded.recalls, sent_to = excluded.sent_to"
 )
 STEP_UPSERT = (
     "INSERT INTO steps (ticket_id, idx, procedure, state, counter_id, started_at, finished_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, idx) DO UPDATE SET state = excluded.state,"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, idx) DO UPDATE SET procedure = excluded.procedure,"
+    " state = excluded.state,"
     " counter_id = excluded.counter_id, started_at = excluded.started_at, finished_at = excluded.finished_at"
 )
 COUNTER_UPSERT = (
@@ -98,7 +99,7 @@ def rows_of(site: str, changes: Changes, tx: Transaction | None = None) -> Rows:
         tickets=[(t.id, t.token, t.site, t.service_day.isoformat(), t.band, t.number, t.display_number, t.language,
                   t.life_event, json.dumps(sorted(t.priority)), t.status.value, t.current, _iso(t.issued_at),
                   _iso(t.queued_at), t.counter_id, _iso(t.called_at), _iso(t.first_called_at),
-                  _iso(t.finished_at), t.recalls, int(t.has_card), int(t.manual)) for t in tickets],
+                  _iso(t.finished_at), t.recalls, int(t.has_card), int(t.manual), t.sent_to) for t in tickets],
         steps=[(t.id, i, s.procedure, s.state.value, s.counter_id, _iso(s.started_at), _iso(s.finished_at))
                for t in tickets for i, s in enumerate(t.steps)],
         counters=[(site, c.id, c.state.value, json.dumps(sorted(c.skills)), c.staff, c.ticket_id)
@@ -241,7 +242,7 @@ class OfficeStore:
                 status=TicketStatus(r["status"]), current=r["current"], queued_at=_dt(r["queued_at"]),
                 counter_id=r["counter_id"], called_at=_dt(r["called_at"]),
                 first_called_at=_dt(r["first_called_at"]), finished_at=_dt(r["finished_at"]),
-                recalls=r["recalls"], has_card=bool(r["has_card"]), manual=bool(r["manual"]),
+                recalls=r["recalls"], has_card=bool(r["has_card"]), manual=bool(r["manual"]), sent_to=r["sent_to"],
             )
             for r in records
         ]

@@ -61,6 +61,8 @@ class ActionForm:
     outcome: Outcome = Outcome.DONE
     ticket_id: str = ""
     reason: str = ""
+    next_procedure: str | None = None  # finish: send on to this procedure
+    to_counter: str | None = None  # finish: send on to this counter
 
 
 def _set_state(office: Office, counter_id: str, state: CounterState, now: dt.datetime) -> Ticket | None:
@@ -72,7 +74,8 @@ ACTIONS: dict[str, Callable[[Office, str, ActionForm, dt.datetime], Ticket | Non
     "call-next": lambda office, c, _, now: office.call_next(c, now),
     "recall": lambda office, c, _, now: office.recall(c, now),
     "start": lambda office, c, _, now: office.start(c, now),
-    "finish": lambda office, c, form, now: office.finish(c, form.outcome, now),
+    "finish": lambda office, c, form, now: office.finish(c, form.outcome, now, next_procedure=form.next_procedure,
+                                                         to_counter=form.to_counter),
     "hold": lambda office, c, _, now: office.hold(c, now),
     "no-show": lambda office, c, _, now: office.no_show(c, now),
     "call": lambda office, c, form, now: office.call(c, form.ticket_id, form.reason, now),
@@ -277,14 +280,18 @@ def console(request: Request) -> Response:
     lang = language(request)
     services = services_of(request)
     with services.lock:
-        counter = services.office.counter(who.counter)
+        office = services.office
+        counter = office.counter(who.counter)
         label = text_in(counter.label, lang)
+        procedures = sorted(((p.id, text_in(p.label, lang)) for p in office.catalog.procedures.values()),
+                            key=lambda item: item[1])
+        others = [(c.id, text_in(c.label, lang)) for c in office.counters.values() if c.id != counter.id]
     strings = {key: message("staff", key, lang) for key in SCRIPT_STRINGS}
     strings.update({f"priority_{p.value}": message("staff", f"priority_{p.value}", lang) for p in Priority})
     return page(request, "staff_counter.html", lang, {
         "principal": who, "counter_id": who.counter, "counter_label": label,
         "csrf": csrf_token(request, request.cookies[SESSION_COOKIE]), "outcomes": [o.value for o in Outcome],
-        "strings": script_json(strings)})
+        "procedures": procedures, "other_counters": others, "strings": script_json(strings)})
 
 
 SCRIPT_STRINGS = (
@@ -292,7 +299,7 @@ SCRIPT_STRINGS = (
     "step_skipped", "step_todo", "step_referred", "live_on", "live_off", "nobody_waiting", "done_ok", "card_none",
     "card_name", "card_address", "card_birth_date", "card_sex", "waiting_count", "state_open", "state_paused",
     "state_closed", "error_generic", "sex_0", "sex_1", "sex_2", "sex_9", "call_this", "waited_min",
-    "queue_empty", "reason_needed", "pause", "resume", "status_waiting")
+    "queue_empty", "reason_needed", "pause", "resume", "status_waiting", "sent_here")
 
 
 @router.get("/counter/state")
@@ -309,7 +316,10 @@ def console_state(request: Request) -> Response:
     def query(office: Office, now: dt.datetime) -> dict[str, Any]:
         counter = office.counter(counter_id)
         ticket = office.ticket_at(counter)
-        waiting = sum(1 for t in office.waiting() if counter.can_serve(t.band, t.procedure))
+        def callable_here(t: Ticket) -> bool:
+            return t.sent_to in (None, counter_id) and counter.can_serve(t.band, t.procedure)
+
+        waiting = sum(1 for t in office.waiting() if callable_here(t))
         visit = None
         if ticket is not None:
             band = office.bands.get(ticket.band)
@@ -322,12 +332,13 @@ def console_state(request: Request) -> Response:
                 "recalls": ticket.recalls, "has_card": present.served_here(ticket, counter_id)
                 and ticket.status is TicketStatus.SERVING,
             }
-        queue = [t for t in office.waiting() if counter.can_serve(t.band, t.procedure)]
+        queue = [t for t in office.waiting() if callable_here(t)]
         queue.sort(key=lambda t: office.policy_key(office.candidate(t)))
         held = [t for t in office.tickets.values() if t.status is TicketStatus.HELD]
         listed = [{"id": t.id, "display_number": t.display_number, "status": t.status.value,
                    "waited_min": int((now - t.issued_at).total_seconds() // 60),
-                   "priority": sorted(str(p) for p in t.priority), "language": t.language}
+                   "priority": sorted(str(p) for p in t.priority), "language": t.language,
+                   "sent_here": t.sent_to == counter_id}
                   for t in (queue[:QUEUE_SHOWN] + held[:QUEUE_SHOWN])]
         return {"counter": {"id": counter.id, "label": text_in(counter.label, lang), "state": counter.state.value},
                 "visit": visit, "waiting": waiting, "queue": listed}
@@ -367,14 +378,15 @@ async def counter_action(request: Request, counter_id: str, action: str) -> Resp
 
 
 def _action_form(form: Any) -> ActionForm | str:
-    """The action's fields, strictly: an outcome of the enum, a ticket id and a reason of bounded length."""
-    outcome, ticket_id, reason = form.get("outcome") or Outcome.DONE.value, form.get("ticket_id") or "", \
-        form.get("reason") or ""
+    """The action's fields, strictly: an outcome of the enum, ids and a reason of bounded length."""
+    outcome, reason = form.get("outcome") or Outcome.DONE.value, form.get("reason") or ""
+    ids = [form.get(name) or "" for name in ("ticket_id", "next_procedure", "to_counter")]
     if outcome not in {o.value for o in Outcome}:
         return "outcome_invalid"
-    if not isinstance(ticket_id, str) or len(ticket_id) > 64 or not isinstance(reason, str) or len(reason) > 200:
+    if not all(isinstance(i, str) and len(i) <= 64 for i in ids) or not isinstance(reason, str) or len(reason) > 200:
         return "field_invalid"
-    return ActionForm(Outcome(str(outcome)), ticket_id, reason)
+    ticket_id, next_procedure, to_counter = ids
+    return ActionForm(Outcome(str(outcome)), ticket_id, reason, next_procedure or None, to_counter or None)
 
 
 # ----- live stream

@@ -128,7 +128,8 @@ var StaffPage = (function () {
       form.querySelector("button").disabled = busy || allowed.indexOf(form.dataset.action) < 0;
     });
     renderQueue(state.queue, !visit && open);
-    el("outcome").disabled = status !== "serving";
+    ["outcome", "next-procedure", "to-counter"].forEach(function (id) { el(id).disabled = status !== "serving"; });
+    if (status !== "serving") { el("next-procedure").value = ""; el("to-counter").value = ""; }
     if (visit && visit.has_card) { showCard(visit.id); } else { clearCard(); }
   }
 
@@ -143,7 +144,8 @@ var StaffPage = (function () {
       var li = document.createElement("li");
       var number = document.createElement("strong"); text(number, t.display_number);
       var info = document.createElement("span");
-      text(info, " " + (t.status === "held" ? S.status_held + " · " : "") + S.waited_min.replace("{n}", t.waited_min) +
+      text(info, " " + (t.status === "held" ? S.status_held + " · " : "") + (t.sent_here ? S.sent_here + " · " : "") +
+           S.waited_min.replace("{n}", t.waited_min) +
            t.priority.map(function (p) { return " · " + (S["priority_" + p] || p); }).join(""));
       var button = document.createElement("button");
       button.type = "button"; button.className = "call"; button.disabled = busy || !canCall;
