@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline
 from madoguchi.server.api import admin, auth, counters, devices, guide, kiosk, ops, problems, public, reports
 from madoguchi.server.api.limits import BodySizeLimit
 from madoguchi.server.service.container import Services
-from madoguchi.server.web import staff
+from madoguchi.server.web import juminido, staff
 
 API = "/api/v1"
 ROUTERS = (
@@ -40,6 +40,7 @@ def create_app(services: Services) -> FastAPI:
     for prefix, router in ROUTERS:
         app.include_router(router, prefix=prefix)
     staff.install(app)  # the staff pages under /staff/ (server/web/staff.py)
+    app.include_router(juminido.router)  # its pre-filled 住民異動届 (server/web/juminido.py)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -72,6 +72,9 @@ class ProcedureConfig(Model):
     """Tells something private about the resident (a death in the family, welfare, disability, a
     divorce): once the visit is done, the status page (reachable by anyone holding the ticket or its
     link) no longer lists it, nor the visit's band."""
+    juminido: Literal["tennyu", "tenkyo", "tenshutsu"] | None = None
+    """A 住民異動届 of this kind (転入, 転居, 転出): for a visit with card data, the counter console offers
+    the form pre-filled from the card, to complete, print and hand off (docs/staff.md)."""
 
     _label = field_validator("label")(_check_label)
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from madoguchi.common.cli import CommandError
+from madoguchi.server.storage.database import transaction
 from madoguchi.server.storage.office_store import OPEN, SideWrite
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,10 @@ log = logging.getLogger(__name__)
 KEY_DIR_ENV = "MADOGUCHI_KEY_DIR"
 DEFAULT_KEY_DIR = Path("/etc/madoguchi/keys")
 RECORD_PREFIX = b"mdg1"
-"""Format of a card_data record: ``mdg1:<day>:<data key wrapped by that day's site key>:<sealed items>``."""
+"""Format of a card_data record: ``mdg1:<day>:<data key wrapped by that day's site key>:<sealed items>``,
+then, once the counter confirmed a 住民異動届, ``:<its hand-off sealed with the same data key>``, replaced by
+``:taken`` when it was downloaded (it is downloaded once)."""
+TAKEN = b"taken"
 _KEY_FILE = re.compile(r"^(?P<site>[a-z0-9_-]+)\.card\.(?P<day>\d{4}-\d{2}-\d{2})\.key$")
 
 
@@ -172,18 +176,82 @@ class CardVault:
 
     def open(self, record: bytes) -> dict[str, str] | None:
         """The items of one record, or None when its day's key is gone (rotated) or it is not ours."""
+        opened = self._open(record)
+        if opened is None:
+            return None
+        try:
+            data: dict[str, str] = json.loads(opened[0].decrypt(opened[1][3]))
+        except (InvalidToken, ValueError):
+            return None
+        return data
+
+    def _open(self, record: bytes) -> tuple[Fernet, list[bytes]] | None:
+        """The visit's data key and the record's parts (None: not ours, or its day's key is gone)."""
         parts = record.split(b":")
-        if len(parts) != 4 or parts[0] != RECORD_PREFIX:
+        if len(parts) not in (4, 5) or parts[0] != RECORD_PREFIX:
             return None
         try:
             site_key = self.keys.for_day(dt.date.fromisoformat(parts[1].decode()))
             if site_key is None:
                 return None
-            data_key = Fernet(site_key).decrypt(parts[2])
-            data: dict[str, str] = json.loads(Fernet(data_key).decrypt(parts[3]))
+            data_key = Fernet(Fernet(site_key).decrypt(parts[2]))
+            data_key.decrypt(parts[3])  # the items open with it: the record is whole
         except (InvalidToken, ValueError):
             return None
-        return data
+        return data_key, parts
+
+    # ----- the 住民異動届 hand-off: sealed with the visit's own data key, erased with the visit's row
+
+    def handoff_state(self, conn: sqlite3.Connection, ticket_id: str) -> str | None:
+        """``none`` (not confirmed yet), ``confirmed`` (waiting to be downloaded) or ``taken``; None: the
+        visit has no card data (or its key is gone)."""
+        opened = self._record(conn, ticket_id)
+        if opened is None:
+            return None
+        parts = opened[1]
+        return "none" if len(parts) == 4 else "taken" if parts[4] == TAKEN else "confirmed"
+
+    def seal_handoff(self, conn: sqlite3.Connection, ticket_id: str, form: dict[str, object]) -> str | None:
+        """Keep the confirmed form sealed beside the card data (replacing an earlier one); the state it was
+        in before (``taken``: refused, nothing written), or None when the visit has no card data."""
+        opened = self._record(conn, ticket_id)
+        if opened is None:
+            return None
+        data_key, parts = opened
+        if len(parts) == 5 and parts[4] == TAKEN:
+            return "taken"
+        sealed = data_key.encrypt(json.dumps(form, ensure_ascii=False).encode())
+        self._rewrite(conn, ticket_id, [*parts[:4], sealed])
+        return "none" if len(parts) == 4 else "confirmed"
+
+    def take_handoff(self, conn: sqlite3.Connection, ticket_id: str) -> tuple[str, dict[str, object] | None]:
+        """The confirmed form, once: (``confirmed``, form) and the sealed form is replaced by a mark; else
+        (state, None) with the state ``none``, ``taken`` or ``missing`` (no card data)."""
+        opened = self._record(conn, ticket_id)
+        if opened is None:
+            return "missing", None
+        data_key, parts = opened
+        if len(parts) == 4:
+            return "none", None
+        if parts[4] == TAKEN:
+            return "taken", None
+        try:
+            form: dict[str, object] = json.loads(data_key.decrypt(parts[4]))
+        except (InvalidToken, ValueError):
+            return "missing", None
+        self._rewrite(conn, ticket_id, [*parts[:4], TAKEN])
+        return "confirmed", form
+
+    def _record(self, conn: sqlite3.Connection, ticket_id: str) -> tuple[Fernet, list[bytes]] | None:
+        row = conn.execute("SELECT ciphertext FROM card_data WHERE ticket_id = ?", (ticket_id,)).fetchone()
+        return self._open(bytes(row[0])) if row else None
+
+    @staticmethod
+    def _rewrite(conn: sqlite3.Connection, ticket_id: str, parts: list[bytes]) -> None:
+        # secure_delete is on: the cell's old bytes are overwritten in the database; the WAL's copy is
+        # cut when the visit ends (its row deleted) like the card data's
+        with transaction(conn):
+            conn.execute("UPDATE card_data SET ciphertext = ? WHERE ticket_id = ?", (b":".join(parts), ticket_id))
 
     def digest(self, card: dict[str, str], day: dt.date) -> str:
         """A keyed digest of card data (HMAC with the day's site key) to tell a replay with other card

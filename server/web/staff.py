@@ -331,6 +331,7 @@ def console_state(request: Request) -> Response:
                 "plan": [s.model_dump() for s in present.plan(office.catalog, ticket, lang)],
                 "recalls": ticket.recalls, "has_card": present.served_here(ticket, counter_id)
                 and ticket.status is TicketStatus.SERVING,
+                "form": _form_kind(services_of(request), ticket),
             }
         queue = [t for t in office.waiting() if callable_here(t)]
         queue.sort(key=lambda t: office.policy_key(office.candidate(t)))
@@ -347,6 +348,13 @@ def console_state(request: Request) -> Response:
     answer = services.read(query)
     answer["seq"] = services.seq
     return JSONResponse(answer, headers=HEADERS)
+
+
+def _form_kind(services: Services, ticket: Ticket) -> str | None:
+    """The kind of 住民異動届 the visit's step is (the console then offers the pre-filled form)."""
+    from madoguchi.server.web import juminido
+
+    return juminido.form_kind(services, ticket)
 
 
 @router.post("/counters/{counter_id}/{action}")

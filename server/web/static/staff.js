@@ -131,6 +131,7 @@ var StaffPage = (function () {
     ["outcome", "next-procedure", "to-counter"].forEach(function (id) { el(id).disabled = status !== "serving"; });
     if (status !== "serving") { el("next-procedure").value = ""; el("to-counter").value = ""; }
     if (visit && visit.has_card) { showCard(visit.id); } else { clearCard(); }
+    el("form-section").hidden = !(visit && visit.has_card && visit.form);  // the pre-filled 住民異動届
   }
 
   function renderQueue(queue, canCall) {
