@@ -180,8 +180,31 @@ def summary(values: Sequence[float]) -> dict[str, float | int | None]:
             "p50": percentile(values, 0.5), "p90": percentile(values, 0.9)}
 
 
+@dataclass(frozen=True)
+class StayTarget:
+    """The city's stay target for a life event, and the stay measured before (minutes)."""
+
+    target_min: float
+    baseline_min: float | None = None
+
+
+def _stays(stays: Mapping[str, list[float]], targets: Mapping[str, StayTarget]) -> dict[str, dict[str, Any]]:
+    """Stay summaries per life event; those with a target also when nobody came for them."""
+    out: dict[str, dict[str, Any]] = {}
+    for event in sorted({*stays, *targets}):
+        values = stays.get(event, [])
+        out[event] = summary(values)
+        if event in targets:
+            target = targets[event]
+            out[event].update({
+                "target_min": target.target_min, "baseline_min": target.baseline_min,
+                "within_target_share": round(sum(v <= target.target_min for v in values) / len(values), 3)
+                if values else None})
+    return out
+
+
 def kpi(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date,
-        targets: dict[str, float]) -> dict[str, Any]:
+        targets: dict[str, float], stay_targets: Mapping[str, StayTarget] | None = None) -> dict[str, Any]:
     rows = visits(conn, site, first, last)
     waits: dict[str, list[float]] = defaultdict(list)
     stays: dict[str, list[float]] = defaultdict(list)
@@ -208,8 +231,9 @@ def kpi(conn: sqlite3.Connection, site: str, first: dt.date, last: dt.date,
     return {
         "site": site, "from": first.isoformat(), "to": last.isoformat(), "visits": len(rows),
         "bands": bands,
-        "stay_min_by_life_event": {k: summary(v) for k, v in sorted(stays.items())},
+        "stay_min_by_life_event": _stays(stays, stay_targets or {}),
         "handling_min_by_procedure": {k: summary(v) for k, v in sorted(handling.items())},
+        "no_shows": sum(r["outcome"] == "no_show" for r in ended), "ended": len(ended),
         "no_show_rate": round(sum(r["outcome"] == "no_show" for r in ended) / len(ended), 3) if ended else None,
         "arrivals_by_hour": dict(sorted(arrivals.items())),
         "satisfaction": {"responses": len(ratings),

@@ -23,7 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @contextlib.contextmanager
-def _report_connection(services: Services) -> Iterator[sqlite3.Connection]:
+def report_connection(services: Services) -> Iterator[sqlite3.Connection]:
     """Reports read on a connection of their own, off the office's lock: a year's export never stops
     a counter from calling (these handlers are sync, so FastAPI runs them in its thread pool)."""
     conn = connect_read_only(services.settings.database_path)
@@ -35,7 +35,7 @@ def _report_connection(services: Services) -> Iterator[sqlite3.Connection]:
 
 def _rows(services: Services, start: str | None, end: str | None) -> tuple[list[dict[str, Any]], str]:
     first, last = reports.date_range(start, end, services.clock.now().date())
-    with _report_connection(services) as conn:
+    with report_connection(services) as conn:
         rows = reports.visits(conn, services.settings.site, first, last)
     return rows, f"madoguchi-{services.settings.site}-{first}-{last}"
 
@@ -47,11 +47,18 @@ def _names(services: Services) -> reports.Names:
 
 @router.get("/kpi")
 def kpi(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None) -> dict[str, Any]:
-    """Waits per band, stay time per life event, handling time per procedure, no-shows, satisfaction."""
+    """Waits per band, stay time per life event (with the city's targets), handling time per procedure,
+    no-shows, arrivals per hour, satisfaction, estimate accuracy."""
     first, last = reports.date_range(start, end, services.clock.now().date())
-    targets = {b.id: b.target_wait_min for b in services.site.config.bands}
-    with _report_connection(services) as conn:
-        return reports.kpi(conn, services.settings.site, first, last, targets)
+    with report_connection(services) as conn:
+        return reports.kpi(conn, services.settings.site, first, last, *kpi_targets(services))
+
+
+def kpi_targets(services: Services) -> tuple[dict[str, float], dict[str, reports.StayTarget]]:
+    """The wait target of each band and the city's stay targets per life event, from the site's config."""
+    config = services.site.config
+    return ({b.id: b.target_wait_min for b in config.bands},
+            {event: reports.StayTarget(t.target, t.baseline) for event, t in config.kpi_targets.stay_min.items()})
 
 
 @router.get("/visits.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})

@@ -91,10 +91,11 @@ HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": POLICY, "X-Fr
 
 def install(app: FastAPI) -> None:
     """The staff pages and their own script and style (served by this server: the LAN has no CDN)."""
-    from madoguchi.server.web import board  # it uses this module's helpers
+    from madoguchi.server.web import board, manager  # they use this module's helpers
 
     app.include_router(router)
     app.include_router(board.router)
+    app.include_router(manager.router)
     app.mount("/staff/static", StaticFiles(directory=str(HERE / "static")), name="staff-static")
 
 

@@ -1,0 +1,112 @@
+"""The manager dashboard (``/staff/manager``, role manager; an admin may open it): the KPIs of a date range
+as tables and SVG charts with the city's targets drawn in, and links to the CSV and XLSX exports.
+
+The report reads on a read-only connection of its own, off the office's lock, and this handler is sync so
+FastAPI runs it in its thread pool: a year's report never stops a counter from calling. The exports are
+the API's (``/api/v1/reports/visits.csv|xlsx``), which take the session cookie and the same role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from madoguchi.server import reports
+from madoguchi.server.api.reports import kpi_targets, report_connection
+from madoguchi.server.api.security import MANAGER, SESSION_COOKIE
+from madoguchi.server.core.catalog import text_in
+from madoguchi.server.core.errors import DomainError
+from madoguchi.server.web import staff
+from madoguchi.server.web.charts import RowSpec, column_chart, row_chart
+
+router = APIRouter(prefix="/staff/manager", include_in_schema=False)
+DEFAULT_DAYS = 30
+SIMPLE = "simple_procedure"
+"""The key ``reports.kpi`` gives the stays of visits for single procedures (no life event)."""
+
+
+def _range_problem(start: str, end: str) -> tuple[str, dict[str, object]]:
+    """Which message tells the manager what is wrong with a range ``reports.date_range`` refused."""
+    try:
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError:
+        return "range_bad_date", {}
+    if last < first:
+        return "range_reversed", {}
+    return "range_too_long", {"days": reports.MAX_RANGE_DAYS}
+
+
+@router.get("", response_class=HTMLResponse)
+def dashboard(request: Request) -> Response:
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return RedirectResponse("/staff/login", status_code=303)
+    if who.role not in MANAGER:
+        return staff.refused(request, "manager_only", 403)
+    services = staff.services_of(request)
+    lang = staff.language(request)
+    today = services.clock.now().date()
+    start = (request.query_params.get("from") or (today - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat())[:20]
+    end = (request.query_params.get("to") or today.isoformat())[:20]
+    context: dict[str, Any] = {
+        "principal": who, "csrf": staff.csrf_token(request, request.cookies[SESSION_COOKIE]),
+        "start": start, "end": end, "site_name": text_in(services.site.config.name, lang), "error": None,
+        "report": None}
+    try:
+        first, last = reports.date_range(start, end, today)
+    except DomainError:
+        key, params = _range_problem(start, end)
+        context["error"] = staff.translator(lang)(key, **params)
+        return staff.page(request, "staff_manager.html", lang, context, status_code=422)
+
+    started = time.perf_counter()
+    with report_connection(services) as conn:
+        data = reports.kpi(conn, services.settings.site, first, last, *kpi_targets(services))
+    context["report"] = _view(services, data, lang)
+    context["took"] = time.perf_counter() - started
+    query = {"from": first.isoformat(), "to": last.isoformat(), "lang": lang}
+    context["csv_url"] = f"/api/v1/reports/visits.csv?{urlencode(query)}"
+    context["xlsx_url"] = f"/api/v1/reports/visits.xlsx?{urlencode(query)}"
+    response = staff.page(request, "staff_manager.html", lang, context)
+    response.headers["Server-Timing"] = f"report;dur={context['took'] * 1000:.0f}"
+    return response
+
+
+def _view(services: Any, data: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The report's figures with names in ``lang`` and the charts' geometry."""
+    office = services.office  # labels and catalog figures are fixed at start-up: read without the lock
+    t = staff.translator(lang)
+
+    def name(labels: Any, key: str) -> str:
+        return reports.Names.name(labels, key, lang)
+
+    names = reports.Names.of(office.catalog, office.bands)
+    bands = [{"id": band, "label": name(names.bands, band), **figures} for band, figures in data["bands"].items()]
+    no_target = {"target_min": None, "baseline_min": None, "within_target_share": None}
+    stays = [{"id": event, "label": t("simple_procedure") if event == SIMPLE else name(names.life_events, event),
+              **no_target, **figures} for event, figures in data["stay_min_by_life_event"].items()]
+    handling = [{"id": p, "label": name(names.procedures, p),
+                 "planned": office.catalog.procedures[p].handling_min if p in office.catalog.procedures else None,
+                 **figures} for p, figures in data["handling_min_by_procedure"].items()]
+    hours = range(min([8, *map(int, data["arrivals_by_hour"])]), max([17, *map(int, data["arrivals_by_hour"])]) + 1)
+    arrivals = [{"hour": h, "label": t("hour_label", h=h), "count": data["arrivals_by_hour"].get(f"{h:02d}", 0)}
+                for h in hours]
+    ratings = [{"rating": int(k), "count": v} for k, v in data["satisfaction"]["distribution"].items()]
+    return {
+        **data, "band_rows": bands, "stay_rows": stays, "handling_rows": handling, "arrival_rows": arrivals,
+        "rating_rows": ratings,
+        "wait_chart": row_chart([RowSpec(b["label"], [("p50", b["p50"]), ("p90", b["p90"])],
+                                         [("target", b["target_wait_min"])]) for b in bands]),
+        "stay_chart": row_chart([RowSpec(s["label"], [("p50", s["p50"]), ("p90", s["p90"])],
+                                         [("baseline", s["baseline_min"]), ("target", s["target_min"])])
+                                 for s in stays]),
+        "handling_chart": row_chart([RowSpec(h["label"], [("p50", h["p50"]), ("p90", h["p90"])],
+                                             [("planned", h["planned"])]) for h in handling]),
+        "arrival_chart": column_chart([(a["label"], a["count"]) for a in arrivals]),
+        "rating_chart": column_chart([(str(r["rating"]), r["count"]) for r in ratings]),
+    }
