@@ -49,6 +49,9 @@ def test_linked_calls_carry_visits_from_issue_to_finish_without_a_server_error(s
             api = current["api"]
             if case.operation.definition.raw.get("operationId") == links.CREATE_TICKET:
                 case.body = dict(VALID_TICKET)  # the chain starts from a ticket the site can issue
+            if case.operation.definition.raw.get("operationId") == links.FINISH and isinstance(case.body, dict):
+                # random send-on targets would end almost every chain in a refusal; test_schemathesis.py fuzzes them
+                case.body = {k: v for k, v in case.body.items() if k not in ("next_procedure", "to_counter")}
             if "counter_id" in (case.path_parameters or {}):
                 case.path_parameters["counter_id"] = COUNTER  # a counter session acts at its own counter
             operation_id = case.operation.definition.raw.get("operationId")
@@ -65,7 +68,7 @@ def test_linked_calls_carry_visits_from_issue_to_finish_without_a_server_error(s
             if response.status_code >= 400:
                 assert response.headers.get("content-type", [""])[0].startswith("application/problem+json")
 
-    Visits.run(settings=settings(max_examples=80, stateful_step_count=10, deadline=None, database=None,
+    Visits.run(settings=settings(max_examples=80, stateful_step_count=12, deadline=None, database=None,
                                  derandomize=True, suppress_health_check=list(HealthCheck)))
 
     assert seen[(links.CREATE_TICKET, 201)] > 0, seen
