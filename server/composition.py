@@ -16,6 +16,8 @@ from madoguchi.server.core.office import Office
 from madoguchi.server.mqtt.port import NullPublisher, Publisher
 from madoguchi.server.service.clock import Clock, SystemClock
 from madoguchi.server.service.container import Services
+from madoguchi.server.service.devices import STALE, DeviceRegistry
+from madoguchi.server.service.fanout import Fanout
 from madoguchi.server.service.ids import RandomIds
 from madoguchi.server.service.recent_calls import CallLog
 from madoguchi.server.storage.accounts import Accounts, SignInLimits
@@ -47,6 +49,8 @@ class Settings:
     """How long after its service day a visit's status page (and its feedback form) still answers."""
     comment_retention: dt.timedelta = dt.timedelta(days=90)
     """How long residents' feedback comments are kept (the rating stays, for the KPI)."""
+    device_stale: dt.timedelta = STALE
+    """Silence after which a kiosk or display counts as offline (they report every minute)."""
 
     @property
     def database_path(self) -> Path:
@@ -76,10 +80,12 @@ def build(settings: Settings, clock: Clock | None = None, publisher: Publisher |
     expire_comments(conn, clock.now() - settings.comment_retention)  # feedback comments past retention
     calls = CallLog(settings.site)
     calls.load(store, office)
+    fanout = Fanout()  # the staff pages' live streams also hear of device health (service/devices.py)
     return Services(
         settings=settings, site=site, new_office=partial(new_office, site, settings),
         clock=clock, store=store,
         accounts=Accounts(conn), vault=CardVault(keys),
         office=office, publisher=publisher or NullPublisher(), calls=calls, seq=store.last_seq(),
-        writer_conn=writer_conn,
+        writer_conn=writer_conn, fanout=fanout,
+        devices=DeviceRegistry(settings.device_stale, on_change=fanout.devices_changed),
     )

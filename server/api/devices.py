@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict
 
 from madoguchi.common.protocol import DeviceStatusPayload
 from madoguchi.server.api.security import Device, Guide, ServicesDep
-from madoguchi.server.service.devices import is_stale
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 
@@ -60,4 +59,4 @@ def device_statuses(services: ServicesDep, _: Guide) -> list[DeviceStatusOut]:
         kinds = {name: kind for name, kind, _ in services.accounts.devices()}
     return [DeviceStatusOut(device=s.device, kind=kinds.get(s.device, "unknown"), online=s.online, at=s.at,
                             printer=s.printer, card_reader=s.card_reader, call_staff=bool(s.call_staff),
-                            stale=is_stale(s, now)) for s in services.devices.latest()]
+                            stale=services.devices.is_stale(s, now)) for s in services.devices.latest()]

@@ -74,6 +74,8 @@ def _services(args: argparse.Namespace, **extra: object):
 
 
 def serve(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     import uvicorn
 
     from madoguchi.server.api.app import create_app
@@ -82,7 +84,10 @@ def serve(args: argparse.Namespace) -> int:
     from madoguchi.server.mqtt.paho_publisher import site_publisher
 
     public_url = args.public_url or f"http://{url_host(args.host)}:{args.port}"
-    settings = _settings(args, ignore_hours=args.ignore_hours, public_url=public_url, public_ops=args.public_ops)
+    if not args.device_stale_s > 0:
+        raise CommandError(f"--device-stale-s {args.device_stale_s:g}: must be more than 0 seconds")
+    settings = _settings(args, ignore_hours=args.ignore_hours, public_url=public_url, public_ops=args.public_ops,
+                         device_stale=dt.timedelta(seconds=args.device_stale_s))
     try:
         publisher = site_publisher(settings, host=args.mqtt_host, port=args.mqtt_port) if args.mqtt else None
         services = build(settings, publisher=publisher)
@@ -91,7 +96,7 @@ def serve(args: argparse.Namespace) -> int:
     services.start_day_keeper()
     if publisher is not None:
         # connects in the background; requests never wait for the broker
-        publisher.start(services.state, services.clock.now)
+        publisher.start(services.state, services.clock.now, services.devices.report)  # displays' health too
     calm_garbage_collector()
     try:
         uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
@@ -269,6 +274,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         "MADOGUCHI_MQTT_PASSWORD)")
     p.add_argument("--mqtt-host", help="broker host (default: broker.host of the site file)")
     p.add_argument("--mqtt-port", type=int, help="broker port (default: broker.port of the site file)")
+    p.add_argument("--device-stale-s", type=float, default=180, metavar="S",
+                   help="seconds of silence after which a kiosk or display is shown offline (default 180; "
+                        "they report every minute)")
     p.set_defaults(handler=serve)
 
     p = subparsers.add_parser("check-config", help="validate the catalog and every site file",

@@ -2,7 +2,8 @@
 
 Used by the MQTT tests, the demo and an installer. Every client has its own broker user:
 
-- the **server** writes its site's ``state``, ``calls``, ``events`` and its own status, nothing else;
+- the **server** writes its site's ``state``, ``calls``, ``events``, its own status and its kiosks' (which
+  speak REST only), and reads the devices' statuses (the floor guide's alerts), nothing else;
 - a **display** reads ``madoguchi/{site}/#`` and writes only its own ``devices/{device}/status``;
 - a **kiosk** writes only its own ``devices/{device}/status``.
 
@@ -127,7 +128,8 @@ def site_acl(site: str, accounts: Iterable[BrokerAccount]) -> str:
         lines.append(f"user {account.username}")
         if account.role == "server":
             lines += [f"topic write {state_topic(site)}", f"topic write {calls_topic(site)}",
-                      f"topic write {events_topic(site)}", f"topic write {own_status}", *kiosk_status]
+                      f"topic write {events_topic(site)}", f"topic write {own_status}", *kiosk_status,
+                      f"topic read {ROOT}/{site}/devices/+/status"]
         elif account.role == "display":
             lines += [f"topic read {site_filter(site)}", f"topic write {own_status}"]
         else:

@@ -17,6 +17,10 @@ request never waits for the network. The state is read through the callable give
 Lifecycle (Home Assistant's mqtt client is the model): a retained last will ``online: false`` on
 ``devices/server/status``; after every connect a retained birth ``online: true`` and the full retained
 state; a broker that refuses the credentials is reported once at ERROR and not retried.
+
+Device health: given ``on_device_status`` at ``start()``, the server also reads its site's
+``devices/+/status`` (the ACL lets it): each display's retained status, heartbeat and last will reach
+the floor guide's board as the kiosks' REST reports do (docs/design-changes.md).
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ from typing import TYPE_CHECKING, Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
+from pydantic import ValidationError
 
 from madoguchi.common.protocol import (
     CREDENTIAL_REFUSALS,
+    ROOT,
     SERVER_DEVICE,
     DeviceStatusPayload,
     EventPayload,
@@ -147,6 +153,7 @@ class MqttPublisher:
         self.connections = 0
         """How many times a connection was accepted (tests and /metrics can read it)."""
         self.state_publishes = 0
+        self._on_device_status: Callable[[DeviceStatusPayload], object] | None = None
         self._client = self._new_client()
 
     # --- the Publisher port -------------------------------------------------------------------------
@@ -200,12 +207,15 @@ class MqttPublisher:
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
-    def start(self, read_state: StateReader, now: Callable[[], dt.datetime] | None = None) -> None:
+    def start(self, read_state: StateReader, now: Callable[[], dt.datetime] | None = None,
+              on_device_status: Callable[[DeviceStatusPayload], object] | None = None) -> None:
         """Connect in the background and keep the site's retained state current from now on.
 
         ``read_state`` gives the state of committed changes (``Services.state``); ``now`` the site clock
-        for the server's status messages."""
+        for the server's status messages; ``on_device_status`` (paho's thread, must not block) hears
+        every device's status (``DeviceRegistry.report``)."""
         self._read_state = read_state
+        self._on_device_status = on_device_status
         if now is not None:
             self._now = now
         self._worker = threading.Thread(target=self._run, name=f"madoguchi-mqtt-{self.site}", daemon=True)
@@ -236,6 +246,7 @@ class MqttPublisher:
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_message = self._on_message
         return client
 
     def _where(self) -> str:
@@ -262,6 +273,24 @@ class MqttPublisher:
         # waits for the PUBACK of the birth message, so that everything newer goes out after them: a
         # display never gets an older call after a newer one, and an older state never stays retained.
         self._birth_mid = self._publish(server_status_topic(self.site), self._status(online=True), retain=True).mid
+        if self._on_device_status is not None:
+            client.subscribe(f"{ROOT}/{self.site}/devices/+/status", qos=QOS)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        """A device's status (a display's own, or a kiosk's that this server published): to the registry.
+        The topic names the device (the ACL lets each write only its own); a payload naming another is dropped."""
+        prefix = f"{ROOT}/{self.site}/devices/"
+        device = message.topic[len(prefix):-len("/status")] if message.topic.startswith(prefix) else ""
+        if self._on_device_status is None or not device or device == SERVER_DEVICE:
+            return
+        try:
+            status = DeviceStatusPayload.model_validate_json(message.payload)
+        except ValidationError:
+            log.warning("%s: a status on the topic of device %r does not match the contract; ignored",
+                        self._where(), device)
+            return
+        if status.device == device:
+            self._on_device_status(status)
 
     def _give_up(self, reason: ReasonCode) -> None:
         self._gave_up = True

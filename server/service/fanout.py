@@ -16,6 +16,8 @@ from madoguchi.server.mqtt.port import Commit
 
 BUFFER = 64
 """Notices kept per subscriber; beyond that the oldest go and the subscriber is told to resync."""
+DEVICES = "devices"
+"""The kind of a notice that no commit made: a device's health changed (service/devices.py)."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,14 @@ class Fanout:
     def changed(self, commit: Commit) -> None:
         """Writer thread: add the notice to every buffer and wake its reader; never blocks."""
         notice = notice_of(commit)
-        if notice is None:
-            return
+        if notice is not None:
+            self._post(notice)
+
+    def devices_changed(self) -> None:
+        """Any thread (a kiosk's request, the MQTT client): a device's health changed; never blocks."""
+        self._post(Notice(seq=0, kinds=(DEVICES,), counters=(), tickets=()))
+
+    def _post(self, notice: Notice) -> None:
         with _GUARD:
             subscribers = list(self._subscribers)
             for sub in subscribers:

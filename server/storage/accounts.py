@@ -207,6 +207,15 @@ class Accounts:
     def sessions_of(self, username: str) -> int:
         return int(self.conn.execute("SELECT count(*) FROM sessions WHERE username = ?", (username,)).fetchone()[0])
 
+    def signed_in(self, now: dt.datetime) -> dict[str, list[str | None]]:
+        """Who has an open session, and at which counter each (None: not at a counter)."""
+        found: dict[str, list[str | None]] = {}
+        for username, counter in self.conn.execute(
+                "SELECT username, counter_id FROM sessions WHERE expires_at > ? ORDER BY username, counter_id",
+                (_utc(now),)):
+            found.setdefault(username, []).append(counter)
+        return found
+
     def close_session(self, token: str) -> None:
         self._resolved.clear()
         with transaction(self.conn):

@@ -7,6 +7,7 @@ Helpers (sessions, CSRF, pages) are those of ``server/web/staff.py``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,13 +28,18 @@ from madoguchi.server.storage.accounts import Principal
 from madoguchi.server.web import staff
 
 router = APIRouter(prefix="/staff/guide", include_in_schema=False)
+log = logging.getLogger(__name__)
 WAITING_SHOWN = 40
+MAX_SKILLS = 20
 STATES = {"open": CounterState.OPEN, "pause": CounterState.PAUSED, "close": CounterState.CLOSED}
 BOARD_STRINGS = ("state_open", "state_paused", "state_closed", "band_waiting", "band_oldest", "band_estimate",
                  "band_target", "over_target", "counter_free", "counter_serving_for", "status_called",
                  "status_serving", "live_on", "live_off", "error_generic", "act_open", "act_pause", "act_close",
                  "band_minutes", "move_to", "move", "save", "saved", "issued", "accept", "dismiss",
                  "suggestion_move", "suggestion_effect", "no_suggestions",
+                 "alert_call_staff", "alert_printer", "alert_offline", "alert_acknowledge", "alert_since",
+                 "no_alerts", "kind_kiosk", "kind_display", "skills_choose", "skills_move", "skills_none",
+                 *(f"printer_{p}" for p in ("paper_end", "cover_open", "offline", "no_answer")),
                  *(f"priority_{p.value}" for p in Priority))
 
 
@@ -162,6 +168,7 @@ def board_state(request: Request) -> Response:
                 "id": counter.id, "label": text_in(counter.label, lang), "state": counter.state.value,
                 "skills": [_skill(office, s, lang) for s in sorted(counter.skills)],
                 "band": next(iter(counter.skills)) if len(counter.skills) == 1 else None,
+                "skill_ids": sorted(counter.skills),
                 "serving": ticket.display_number if ticket else None,
                 "status": ticket.status.value if ticket else None,
                 "minutes": int((now - since).total_seconds() // 60) if since else None,
@@ -177,12 +184,45 @@ def board_state(request: Request) -> Response:
 
     live = services.read(query)
     live["suggestions"] = services.execute(lambda office, now, tx: _suggestions(office, now, lang))
+    procedures = services.read(lambda office, now: [{"id": p.id, "label": text_in(p.label, lang)}
+                                                    for p in office.catalog.procedures.values()])
+    live["procedure_choices"] = sorted(procedures, key=lambda p: p["label"])
     bands = [{"id": b.id, "label": text_in(b.label, lang), "waiting": b.waiting, "estimate": b.estimate.minutes,
               "target": b.target_wait_min, "oldest": live["oldest"].get(b.id, 0)} for b in shown.bands]
     return JSONResponse({"seq": shown.seq, "bands": bands, "counters": live["counters"],
                          "band_choices": live["band_ids"], "waiting": live["waiting"],
-                         "suggestions": live["suggestions"],
+                         "suggestions": live["suggestions"], "alerts": alerts(services),
+                         "procedure_choices": live["procedure_choices"],
                          "priorities": [p.value for p in Priority]}, headers=staff.HEADERS)
+
+
+def alerts(services: Any) -> list[dict[str, Any]]:
+    """What a guide must go and see: a kiosk's 「係員を呼ぶ」, a printer that cannot print, a silent device
+    (devices revoked or never added are left out)."""
+    now = services.clock.now()
+    with services.lock:
+        kinds = {name: kind for name, kind, revoked in services.accounts.devices() if not revoked}
+    return [{"device": a.device, "kind": kinds[a.device], "alert": a.kind, "detail": a.detail,
+             "minutes": max(0, int((now - a.since).total_seconds() // 60)),
+             "at": a.since.astimezone(now.tzinfo).strftime("%H:%M")}
+            for a in services.devices.alerts(now, set(kinds))]
+
+
+@router.post("/devices/{device}/acknowledge")
+async def acknowledge_call(request: Request, device: str) -> Response:
+    """A guide went to the kiosk whose 「係員を呼ぶ」 was pressed: the alert goes for every guide (until
+    the kiosk calls again)."""
+    checked = await _guide_post(request)
+    if isinstance(checked, Response):
+        return checked
+    _, who = checked
+    services = staff.services_of(request)
+    if len(device) > 64 or not services.devices.acknowledge(device):
+        return staff.refused(request, "alert_gone", 404)
+    log.info("guide %s answered the staff call at device %s", who.name, device)
+    if staff.wants_json(request):
+        return JSONResponse({"device": device, "acknowledged": True}, headers=staff.HEADERS)
+    return RedirectResponse("/staff/guide", status_code=303, headers=staff.HEADERS)
 
 
 @router.post("/tickets/{ticket_id}/priority")
@@ -220,6 +260,33 @@ async def counter_band(request: Request, counter_id: str) -> Response:
 
     def run(office: Office, now: dt.datetime) -> None:
         office.update_counter(counter_id, now, skills=[str(band)])
+        return None
+
+    answer: Response = await counters.act(services, counter_id, run)
+    if staff.wants_json(request):
+        answer.headers.update(staff.HEADERS)
+        return answer
+    return RedirectResponse("/staff/guide", status_code=303, headers=staff.HEADERS)
+
+
+@router.post("/counters/{counter_id}/skills")
+async def counter_skills(request: Request, counter_id: str) -> Response:
+    """Move a counter to single procedures: its skills become the chosen procedures of the catalog (an
+    unknown one, or none, is 422); it calls visits waiting for those procedures next."""
+    checked = await _guide_post(request)
+    if isinstance(checked, Response):
+        return checked
+    form, _ = checked
+    chosen = form.getlist("procedure")
+    services = staff.services_of(request)
+    with services.lock:
+        procedures = services.office.catalog.procedures
+        known = 0 < len(chosen) <= MAX_SKILLS and all(isinstance(p, str) and p in procedures for p in chosen)
+    if not known:
+        return staff.refused(request, "skill_unknown", 422)
+
+    def run(office: Office, now: dt.datetime) -> None:
+        office.update_counter(counter_id, now, skills=[str(p) for p in chosen])
         return None
 
     answer: Response = await counters.act(services, counter_id, run)

@@ -39,6 +39,7 @@ from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.office import Office
 from madoguchi.server.core.ticket import Outcome, Priority, Ticket, TicketStatus
 from madoguchi.server.service.container import Services
+from madoguchi.server.service.fanout import DEVICES
 from madoguchi.server.storage.accounts import Principal
 
 HERE = Path(__file__).resolve().parent
@@ -91,11 +92,12 @@ HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": POLICY, "X-Fr
 
 def install(app: FastAPI) -> None:
     """The staff pages and their own script and style (served by this server: the LAN has no CDN)."""
-    from madoguchi.server.web import board, manager  # they use this module's helpers
+    from madoguchi.server.web import admin, board, manager  # they use this module's helpers
 
     app.include_router(router)
     app.include_router(board.router)
     app.include_router(manager.router)
+    app.include_router(admin.router)
     app.mount("/staff/static", StaticFiles(directory=str(HERE / "static")), name="staff-static")
 
 
@@ -417,20 +419,29 @@ async def events(request: Request) -> Response:
         try:
             yield f"retry: 1000\nevent: hello\ndata: {json.dumps({'seq': services.seq})}\n\n"
             while True:
+                # wake when a device falls silent too: no commit tells of it (service/devices.py)
+                silent_at = services.devices.next_stale_at(services.clock.now())
+                wait_s = KEEPALIVE_S if silent_at is None else \
+                    min(KEEPALIVE_S, max(0.05, (silent_at - services.clock.now()).total_seconds() + 0.05))
                 try:
-                    await asyncio.wait_for(subscription.wake.wait(), KEEPALIVE_S)
+                    await asyncio.wait_for(subscription.wake.wait(), wait_s)
                 except TimeoutError:
                     with services.lock:
                         alive = services.accounts.principal(token, services.clock.now()) is not None
                     if not alive:
                         yield "event: signed_out\ndata: {}\n\n"
                         return
-                    yield ": keep-alive\n\n"
+                    yield "event: devices\ndata: {}\n\n" if silent_at is not None and wait_s < KEEPALIVE_S \
+                        else ": keep-alive\n\n"
                     continue
                 notices, lost = subscription.take()
                 if lost:
                     yield f"event: resync\ndata: {json.dumps({'seq': services.seq})}\n\n"
+                if any(DEVICES in n.kinds for n in notices):
+                    yield "event: devices\ndata: {}\n\n"
                 for n in notices:
+                    if DEVICES in n.kinds:
+                        continue
                     data = json.dumps({"seq": n.seq, "kinds": n.kinds, "counters": n.counters})
                     yield f"id: {n.seq}\nevent: change\ndata: {data}\n\n"
         finally:

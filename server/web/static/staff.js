@@ -223,8 +223,68 @@ var StaffPage = (function () {
     var td = document.createElement("td"); text(td, value); if (cls) { td.className = cls; } row.append(td); return td;
   }
 
+  // Alerts (a kiosk's call for staff, a printer that cannot print, a silent device) are drawn at once,
+  // even while a guide is choosing in a list below.
+  function renderAlerts(alerts) {
+    var list = el("alerts");
+    list.replaceChildren();
+    el("alerts-section").classList.toggle("active", alerts.length > 0);
+    if (!alerts.length) {
+      var none = document.createElement("li"); none.className = "muted"; text(none, S.no_alerts); list.append(none);
+    }
+    alerts.forEach(function (a) {
+      var li = document.createElement("li");
+      li.dataset.device = a.device; li.dataset.alert = a.alert;
+      var what = document.createElement("strong");
+      var device = a.device + "（" + (S["kind_" + a.kind] || a.kind) + "）";
+      text(what, S["alert_" + a.alert].replace("{device}", device).replace("{at}", a.at)
+        .replace("{state}", S["printer_" + a.detail] || a.detail || ""));
+      li.append(what);
+      if (a.alert === "call_staff") {
+        var b = document.createElement("button"); b.type = "button"; b.dataset.action = "acknowledge";
+        text(b, S.alert_acknowledge);
+        b.setAttribute("aria-label", a.device + " " + S.alert_acknowledge);
+        b.addEventListener("click", function () {
+          post("/staff/guide/devices/" + encodeURIComponent(a.device) + "/acknowledge", new FormData());
+        });
+        li.append(" ", b);
+      }
+      list.append(li);
+    });
+  }
+
+  // Move a counter to single procedures: the chosen ones become its skills.
+  var openChoosers = {};
+  function skillsChooser(c, choices) {
+    var box = document.createElement("details"); box.className = "skills-chooser";
+    box.open = !!openChoosers[c.id];  // stays open across redraws
+    box.addEventListener("toggle", function () { openChoosers[c.id] = box.open; });
+    var summary = document.createElement("summary"); text(summary, S.skills_choose);
+    var form = document.createElement("form"); form.className = "skill-choice";
+    choices.forEach(function (p) {
+      var label = document.createElement("label");
+      var input = document.createElement("input");
+      input.type = "checkbox"; input.name = "procedure"; input.value = p.id;
+      input.checked = c.skill_ids.indexOf(p.id) >= 0;
+      label.append(input, " " + p.label);
+      form.append(label);
+    });
+    var go = document.createElement("button"); go.type = "submit"; text(go, S.skills_move);
+    go.setAttribute("aria-label", c.label + " " + S.skills_move);
+    form.append(go);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = new FormData(form);
+      if (!body.getAll("procedure").length) { text(el("message"), S.skills_none); return; }
+      act(c.id, "skills", body);
+    });
+    box.append(summary, form);
+    return box;
+  }
+
   var pending = null;
   function render(state) {
+    renderAlerts(state.alerts);
     var focused = document.activeElement;
     if (focused && (focused.tagName === "SELECT" || focused.tagName === "INPUT") && root.contains(focused)
         && !el("manual").contains(focused)) {
@@ -288,7 +348,7 @@ var StaffPage = (function () {
         act(c.id, "band", body);
       });
       move.append(select, go);
-      li.append(head, who, skills, actions, move);
+      li.append(head, who, skills, actions, move, skillsChooser(c, state.procedure_choices));
       list.append(li);
     });
   }
@@ -409,6 +469,6 @@ var StaffPage = (function () {
   root.addEventListener("focusout", function () {
     window.setTimeout(function () { if (pending) { render(pending); } }, 0);
   });
-  StaffPage.follow(S, refresh);
+  StaffPage.follow(S, refresh).addEventListener("devices", refresh);  // a device's health changed
   refresh();
 })();
