@@ -104,7 +104,12 @@ def _v3_send_on(conn: sqlite3.Connection) -> None:
     _run_script(conn, "ALTER TABLE tickets ADD COLUMN sent_to TEXT;")
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2_sign_in_and_audit, _v3_send_on]
+def _v4_handoff_audit(conn: sqlite3.Connection) -> None:
+    """The card-data audit tells a card read from the one download of a 住民異動届 hand-off."""
+    _run_script(conn, "ALTER TABLE card_reads ADD COLUMN kind TEXT NOT NULL DEFAULT 'card';")
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2_sign_in_and_audit, _v3_send_on, _v4_handoff_audit]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -221,7 +221,7 @@ def download(request: Request, counter_id: str) -> Response:
             return "missing", None, None, now
         state, record = services.vault.take_handoff(services.store.conn, ticket.id)
         if state == "confirmed":  # the audit row is on disk before the file leaves
-            record_card_read(services.store.conn, CardRead(now, who.name, counter_id, ticket.id))
+            record_card_read(services.store.conn, CardRead(now, who.name, counter_id, ticket.id, "handoff"))
         return state, record, ticket, now
 
     state, record, ticket, now = services.read(command)
