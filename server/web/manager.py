@@ -1,15 +1,20 @@
 """The manager dashboard (``/staff/manager``, role manager; an admin may open it): the KPIs of a date range
 as tables and SVG charts with the city's targets drawn in, and links to the CSV and XLSX exports.
 
-The report reads on a read-only connection of its own, off the office's lock, and this handler is sync so
-FastAPI runs it in its thread pool: a year's report never stops a counter from calling. The exports are
-the API's (``/api/v1/reports/visits.csv|xlsx``), which take the session cookie and the same role.
+The report runs off the office's lock, on a read-only connection, in a short-lived process of its own at a
+lower priority (``kpi_process``; this handler is sync, so FastAPI waits for it in its thread pool): a long
+range never stops a counter from calling. The exports are the API's (``/api/v1/reports/visits.csv|xlsx``),
+which take the session cookie and the same role.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,15 +22,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from madoguchi.server import reports
-from madoguchi.server.api.reports import kpi_targets, report_connection
+from madoguchi.server.api.reports import kpi_targets
 from madoguchi.server.api.security import MANAGER, SESSION_COOKIE
 from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.errors import DomainError
-from madoguchi.server.web import staff
+from madoguchi.server.web import kpi_process, staff
 from madoguchi.server.web.charts import RowSpec, column_chart, row_chart
 
 router = APIRouter(prefix="/staff/manager", include_in_schema=False)
+log = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
+REPORTS_AT_ONCE = 2
 SIMPLE = "simple_procedure"
 """The key ``reports.kpi`` gives the stays of visits for single procedures (no life event)."""
 
@@ -65,8 +72,15 @@ def dashboard(request: Request) -> Response:
         return staff.page(request, "staff_manager.html", lang, context, status_code=422)
 
     started = time.perf_counter()
-    with report_connection(services) as conn:
-        data = reports.kpi(conn, services.settings.site, first, last, *kpi_targets(services))
+    try:
+        with _one_at_a_time(request):
+            data = kpi_process.kpi(services.settings.database_path, services.settings.site, first, last,
+                                   *kpi_targets(services))
+    except (kpi_process.ReportFailed, TimeoutError):
+        log.exception("the KPI report for %s to %s failed", first, last)
+        context["error"] = staff.translator(lang)("report_failed")
+        return staff.page(request, "staff_manager.html", lang, context, status_code=503,
+                          extra_headers={"Retry-After": "30"})
     context["report"] = _view(services, data, lang)
     context["took"] = time.perf_counter() - started
     query = {"from": first.isoformat(), "to": last.isoformat(), "lang": lang}
@@ -75,6 +89,20 @@ def dashboard(request: Request) -> Response:
     response = staff.page(request, "staff_manager.html", lang, context)
     response.headers["Server-Timing"] = f"report;dur={context['took'] * 1000:.0f}"
     return response
+
+
+@contextlib.contextmanager
+def _one_at_a_time(request: Request) -> Iterator[None]:
+    """At most REPORTS_AT_ONCE reports run (each a process of its own); the next waits its turn."""
+    gate: threading.BoundedSemaphore | None = getattr(request.app.state, "manager_reports", None)
+    if gate is None:
+        gate = request.app.state.manager_reports = threading.BoundedSemaphore(REPORTS_AT_ONCE)
+    if not gate.acquire(timeout=kpi_process.TIMEOUT_S):
+        raise TimeoutError("too many reports at once")
+    try:
+        yield
+    finally:
+        gate.release()
 
 
 def _view(services: Any, data: dict[str, Any], lang: str) -> dict[str, Any]:
