@@ -12,6 +12,7 @@ from madoguchi.server.service.container import Services
 from madoguchi.server.storage.accounts import DeviceKind, Principal, Role
 
 SESSION_COOKIE = "madoguchi_session"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Who may call: sets of Role and DeviceKind values (storage/accounts.py names them); admin ⊇ all.
 ADMIN = frozenset({Role.ADMIN.value})
@@ -41,6 +42,9 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
     token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
     if not token:
         raise ApiError(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
+    if credentials is None and request.method not in READ_METHODS:
+        # the staff pages act through /staff/… with a CSRF token; a cookie alone never changes anything here
+        raise ApiError(403, "cookie_read_only")
     with services.lock:
         principal = services.accounts.principal(token, services.clock.now())
     if principal is None:

@@ -110,6 +110,10 @@ def test_forms_without_csrf_token_and_other_counters_are_refused(live_server, br
     assert unknown.status == 404
     api_other = page.request.post(f"{base}/api/v1/counters/c5/call-next")
     assert api_other.status == 403
+    # the JSON API takes the browser's cookie for reads only: an action with it alone (no CSRF) is refused
+    api_own = page.request.post(f"{base}/api/v1/counters/c4/call-next")
+    assert api_own.status == 403 and api_own.json()["code"] == "cookie_read_only", api_own.text()
+    assert page.request.get(f"{base}/api/v1/counters/c4/queue").status == 200
     counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
     assert counters["c4"]["serving"] is None and counters["c5"]["serving"] is None  # nothing was called
 
