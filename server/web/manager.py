@@ -2,9 +2,9 @@
 as tables and SVG charts with the city's targets drawn in, and links to the CSV and XLSX exports.
 
 The report runs off the office's lock, on a read-only connection, in a short-lived process of its own at a
-lower priority (``kpi_process``; this handler is sync, so FastAPI waits for it in its thread pool): a long
-range never stops a counter from calling. The exports are the API's (``/api/v1/reports/visits.csv|xlsx``),
-which take the session cookie and the same role.
+lower priority (``report_process``; this handler is sync, so FastAPI waits for it in its thread pool): a long
+range never stops a counter from calling. The page's CSV and XLSX links
+(``/staff/manager/visits.csv|xlsx``) are made the same way, with the rows of the API's exports.
 """
 
 from __future__ import annotations
@@ -19,20 +19,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from madoguchi.server import reports
-from madoguchi.server.api.reports import kpi_targets
+from madoguchi.server.api.reports import XLSX, kpi_targets
 from madoguchi.server.api.security import MANAGER, SESSION_COOKIE
 from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.errors import DomainError
-from madoguchi.server.web import kpi_process, staff
+from madoguchi.server.web import report_process, staff
 from madoguchi.server.web.charts import RowSpec, column_chart, row_chart
 
 router = APIRouter(prefix="/staff/manager", include_in_schema=False)
 log = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
 REPORTS_AT_ONCE = 2
+EXPORTS: dict[str, str] = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 SIMPLE = "simple_procedure"
 """The key ``reports.kpi`` gives the stays of visits for single procedures (no life event)."""
 
@@ -74,9 +75,9 @@ def dashboard(request: Request) -> Response:
     started = time.perf_counter()
     try:
         with _one_at_a_time(request):
-            data = kpi_process.kpi(services.settings.database_path, services.settings.site, first, last,
+            data = report_process.kpi(services.settings.database_path, services.settings.site, first, last,
                                    *kpi_targets(services))
-    except (kpi_process.ReportFailed, TimeoutError):
+    except (report_process.ReportFailed, TimeoutError):
         log.exception("the KPI report for %s to %s failed", first, last)
         context["error"] = staff.translator(lang)("report_failed")
         return staff.page(request, "staff_manager.html", lang, context, status_code=503,
@@ -84,11 +85,45 @@ def dashboard(request: Request) -> Response:
     context["report"] = _view(services, data, lang)
     context["took"] = time.perf_counter() - started
     query = {"from": first.isoformat(), "to": last.isoformat(), "lang": lang}
-    context["csv_url"] = f"/api/v1/reports/visits.csv?{urlencode(query)}"
-    context["xlsx_url"] = f"/api/v1/reports/visits.xlsx?{urlencode(query)}"
+    context["csv_url"] = f"/staff/manager/visits.csv?{urlencode(query)}"
+    context["xlsx_url"] = f"/staff/manager/visits.xlsx?{urlencode(query)}"
     response = staff.page(request, "staff_manager.html", lang, context)
     response.headers["Server-Timing"] = f"report;dur={context['took'] * 1000:.0f}"
     return response
+
+
+@router.get("/visits.{kind}")
+def download(request: Request, kind: str) -> Response:
+    """The range's visits, one row each (``reports.to_csv`` / ``to_xlsx``), made in a process of their own;
+    headers and names in Japanese, English with ``lang=en``."""
+    if kind not in EXPORTS:
+        return staff.refused(request, "not_found", 404)
+    who = staff.principal_of(request)
+    if who is None or who.is_device:
+        return staff.refused(request, "unauthorized", 401)
+    if who.role not in MANAGER:
+        return staff.refused(request, "manager_only", 403)
+    services = staff.services_of(request)
+    asked = request.query_params.get("lang")
+    lang = asked if asked in reports.EXPORT_LANGUAGES else staff.language(request)
+    start, end = request.query_params.get("from", "")[:20], request.query_params.get("to", "")[:20]
+    try:
+        first, last = reports.date_range(start or None, end or None, services.clock.now().date())
+    except DomainError:
+        key, params = _range_problem(start, end)
+        detail = staff.translator(staff.language(request))(key, **params)  # links carry good ranges: a typed URL
+        return JSONResponse({"code": key, "detail": detail}, status_code=422, headers=staff.HEADERS)
+    office = services.office  # labels are fixed at start-up: read without the office's lock
+    try:
+        with _one_at_a_time(request):
+            body = report_process.export(services.settings.database_path, services.settings.site, first, last,
+                                         kind, reports.Names.of(office.catalog, office.bands), lang)
+    except (report_process.ReportFailed, TimeoutError):
+        log.exception("the %s export for %s to %s failed", kind, first, last)
+        return staff.refused(request, "report_failed", 503)
+    name = f"madoguchi-{services.settings.site}-{first}-{last}.{kind}"
+    return Response(body, media_type=EXPORTS[kind], headers={
+        **staff.HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @contextlib.contextmanager
@@ -97,7 +132,7 @@ def _one_at_a_time(request: Request) -> Iterator[None]:
     gate: threading.BoundedSemaphore | None = getattr(request.app.state, "manager_reports", None)
     if gate is None:
         gate = request.app.state.manager_reports = threading.BoundedSemaphore(REPORTS_AT_ONCE)
-    if not gate.acquire(timeout=kpi_process.TIMEOUT_S):
+    if not gate.acquire(timeout=report_process.TIMEOUT_S):
         raise TimeoutError("too many reports at once")
     try:
         yield

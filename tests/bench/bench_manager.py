@@ -144,6 +144,13 @@ def _measure(server: LiveServer, first: dt.date, last: dt.date, visits: int, sim
         assert answer.status_code == 200 and f"来庁 {visits} 件" in answer.text, answer.text[:500]
         report_ms.append(float(answer.headers["server-timing"].split("report;dur=")[1].split(",")[0]))
 
+    downloads = {}
+    for kind in ("csv", "xlsx"):
+        began = time.perf_counter()
+        answer = page.get(f"{server.url}/staff/manager/visits.{kind}?from={first}&to={last}")
+        downloads[kind] = (time.perf_counter() - began, len(answer.content))
+        assert answer.status_code == 200, answer.text[:300]
+
     # idle and busy blocks alternate, so that both see the same background load of the shared machine
     idle: list[float] = []
     busy: list[float] = []
@@ -192,6 +199,8 @@ def _measure(server: LiveServer, first: dt.date, last: dt.date, visits: int, sim
         f"{max(report_ms):.0f} (max) | – | |",
         f"| KPI page while call-next runs (s) | {percentile(loaded_pages, 0.5):.2f} | "
         f"{max(loaded_pages):.2f} (max) | – | |",
+        *(f"| {kind.upper()} download of the range, the page's link (s; {size / 1e6:.1f} MB) | {secs:.2f} | – | – | |"
+          for kind, (secs, size) in downloads.items()),
         f"| call-next idle (ms) | {percentile(idle, 0.5):.1f} | {idle_p99:.1f} (p95 {percentile(idle, 0.95):.1f}) "
         "| – | |",
         f"| call-next with the KPI page in a loop (ms) | {percentile(busy, 0.5):.1f} | {busy_p99:.1f} "

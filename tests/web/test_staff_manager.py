@@ -95,6 +95,7 @@ def test_the_dashboard_shows_the_visits_made_and_downloads_their_rows(live_serve
 
     with manager.expect_download() as download:
         manager.click("#download-csv")
+    assert manager.locator("#download-csv").get_attribute("href").startswith("/staff/manager/visits.csv?from=")
     assert re.fullmatch(r"madoguchi-chuo-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv", download.value.suggested_filename)
     text = download.value.path().read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -147,6 +148,8 @@ def test_a_bad_date_range_is_explained_on_the_page_with_422(live_server, browser
     bad = manager.goto(f"{base}/staff/manager?from=2026-13-40&to=2026-12-01")
     assert bad is not None and bad.status == 422
     expect(manager.locator("#range-error")).to_contain_text("2026-12-01 の形")
+    typed = manager.request.get(f"{base}/staff/manager/visits.csv?from=2026-12-05&to=2026-12-01")
+    assert typed.status == 422 and typed.json()["code"] == "range_reversed"
     one_day = manager.goto(f"{base}/staff/manager?from=2026-12-01&to=2026-12-01")
     assert one_day is not None and one_day.status == 200
     expect(manager.locator("#report-meta")).to_contain_text("来庁 0 件")
@@ -155,12 +158,17 @@ def test_a_bad_date_range_is_explained_on_the_page_with_422(live_server, browser
 def test_counter_and_guide_accounts_are_refused_on_the_page_and_the_downloads(live_server, browser):
     base = live_server.url
     csv_path = "/api/v1/reports/visits.csv"
+    month = "?from=2026-11-01&to=2026-11-30"
     for user, counter in (("counter-e2e", "c4"), ("guide-e2e", None)):
         page = sign_in(browser, base, counter, user=user)
         shown = page.goto(f"{base}/staff/manager")
         assert shown is not None and shown.status == 403
         expect(page.locator("p.error")).to_contain_text("マネージャーと管理者だけ")
         expect(page.locator("#report-meta")).to_have_count(0)
+        for kind in ("csv", "xlsx"):  # the page's own download links
+            refused = page.request.get(f"{base}/staff/manager/visits.{kind}{month}",
+                                       headers={"Accept": "application/json"})
+            assert refused.status == 403 and refused.json()["code"] == "manager_only"
         assert page.request.get(f"{base}{csv_path}").status == 403  # the session cookie, on the API
         assert page.request.get(f"{base}/api/v1/reports/visits.xlsx").status == 403
         assert page.request.get(f"{base}/api/v1/reports/kpi").status == 403
@@ -173,6 +181,7 @@ def test_counter_and_guide_accounts_are_refused_on_the_page_and_the_downloads(li
     anonymous = browser.new_context().new_page()
     anonymous.goto(f"{base}/staff/manager")
     assert anonymous.url == f"{base}/staff/login"
+    assert anonymous.request.get(f"{base}/staff/manager/visits.csv{month}").status == 401
     admin = sign_in(browser, base, None, user="admin-e2e")
     shown = admin.goto(f"{base}/staff/manager")
     assert shown is not None and shown.status == 200
