@@ -7,7 +7,7 @@ heavy issuing the state changes every few milliseconds while an estimate stays g
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -117,13 +117,25 @@ def for_ticket(office: Office, estimates: Estimates, ticket: Ticket, now: dt.dat
         return shifted(known, age_min)
     if ticket.status is not TicketStatus.WAITING:
         return Estimate(0.0, 0.0, 0.0)
-    base = shifted(estimates.bands[ticket.band], age_min)
-    projected = estimates.projected.get(ticket.band)
     newer_ahead = office.ahead_since(ticket, estimates.computed_at)  # issued since the projection
-    if not newer_ahead or projected is None:
+    return _extended(office, estimates, ticket.band, ticket.procedure, [ticket.procedure] * newer_ahead, now)
+
+
+def for_band(office: Office, estimates: Estimates, band: str, newer: Sequence[str], now: dt.datetime) -> Estimate:
+    """What a visit issued now in ``band`` is told: the projection's, extended by the band's visits issued
+    since it was made (``newer``: their procedures), e.g. a burst at the kiosks before the next projection."""
+    return _extended(office, estimates, band, lead_procedure(office, band), newer, now)
+
+
+def _extended(office: Office, estimates: Estimates, band: str, procedure: str, newer: Sequence[str],
+              now: dt.datetime) -> Estimate:
+    age_min = (now - estimates.computed_at).total_seconds() / 60
+    base = shifted(estimates.bands[band], age_min)
+    projected = estimates.projected.get(band)
+    if not newer or projected is None:
         return base
     servers = sum(1 for c in office.counters.values()
-                  if c.state is CounterState.OPEN and c.can_serve(ticket.band, ticket.procedure)) or 1
-    extra = newer_ahead * office.handling.mean(ticket.procedure, now.hour) / servers
+                  if c.state is CounterState.OPEN and c.can_serve(band, procedure)) or 1
+    extra = sum(office.handling.mean(p, now.hour) for p in newer) / servers
     minutes, services, cv = projected
-    return interval(max(minutes - age_min, 0.0) + extra, cv, services + newer_ahead // servers)
+    return interval(max(minutes - age_min, 0.0) + extra, cv, services + len(newer) // servers)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .catalog import Label
+from .estimates import for_band
 from .estimator import Estimate
 
 if TYPE_CHECKING:
@@ -46,10 +47,14 @@ class OfficeState:
 def snapshot(office: Office, now: dt.datetime) -> OfficeState:
     estimates = office.estimates(now)
     waiting_by_band: dict[str, int] = {}
+    newer_by_band: dict[str, list[str]] = {}  # issued since the projection: they lengthen a newcomer's wait
     for visit in office.waiting():
         waiting_by_band[visit.band] = waiting_by_band.get(visit.band, 0) + 1
+        if visit.id not in estimates.tickets:
+            newer_by_band.setdefault(visit.band, []).append(visit.procedure)
     bands = tuple(
-        BandState(b.id, b.label, waiting_by_band.get(b.id, 0), estimates.bands[b.id], b.target_wait_min,
+        BandState(b.id, b.label, waiting_by_band.get(b.id, 0),
+                  for_band(office, estimates, b.id, newer_by_band.get(b.id, []), now), b.target_wait_min,
                   office.last_called.get(b.id))
         for b in office.bands.values()
     )
