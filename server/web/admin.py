@@ -151,7 +151,7 @@ def _why(exc: ValidationError) -> str:
 @router.post("/users/{username}/{action}")
 async def user_action(request: Request, username: str, action: str) -> Response:
     """Change a user's role, set a new password (both end the user's sessions), unlock, or disable."""
-    if action not in USER_ACTIONS:
+    if action not in USER_ACTIONS or len(username) > 64:
         return staff.refused(request, "not_found", 404)
     checked = await _admin_post(request)
     if isinstance(checked, Response):
@@ -209,6 +209,8 @@ async def revoke_device(request: Request, name: str) -> Response:
     if isinstance(checked, Response):
         return checked
     _, who = checked
+    if len(name) > 64:
+        return _refused(request, who, "not_found", 404)
     try:
         await run_in_threadpool(admin_api.revoke_device, name, staff.services_of(request), who)
     except DomainError as exc:

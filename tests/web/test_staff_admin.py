@@ -150,6 +150,8 @@ def test_a_device_token_is_shown_once_works_is_kept_hashed_and_is_dead_once_revo
     expect(row).to_contain_text("用紙切れ")
     expect(row).to_contain_text("カード読取機 正常")
     expect(admin.locator("#devices tr[data-device='display-e2e']")).to_have_attribute("data-health", "never")
+    shoot(admin, "staff-admin-devices-1366")  # the token box and a live health row
+    assert not serious_violations(admin)
 
     admin.reload()
     expect(admin.locator("#token-box")).to_be_hidden()
@@ -207,6 +209,12 @@ def test_admin_posts_without_the_csrf_token_or_from_another_site_are_refused(ser
     assert client.post("/staff/admin/devices/kiosk-e2e/revoke", data={}).status_code == 403
     made = client.post("/staff/admin/users", data={**form, "csrf": csrf}, headers={"Accept": "application/json"})
     assert made.status_code == 200 and made.json()["done"] == "user_created"  # the same post with its token
+    plain = client.post("/staff/admin/devices", data={"csrf": csrf, "name": "display-hall", "kind": "display"})
+    assert plain.status_code == 201 and plain.headers["cache-control"] == "no-store"  # a form posted without script
+    token = re.search(r'id="token-value" class="token-value" readonly value="([^"]+)"', plain.text).group(1)
+    assert "もう一度表示することはできません" in plain.text
+    assert httpx.get(f"{server.url}/api/v1/state", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert token not in client.get("/staff/admin").text
     client.close()
     anonymous = httpx.post(f"{server.url}/staff/admin/users", data=form, timeout=10)
     assert anonymous.status_code == 403
