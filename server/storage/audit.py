@@ -1,5 +1,5 @@
-"""The card-data audit: who read which visit's card data (``card``) or downloaded its 住民異動届 hand-off
-(``handoff``), at which counter, and when — never the data."""
+"""The card-data audit: who read which visit's card data (``card``), its confirmed 住民異動届 shown back
+(``form``) or downloaded its hand-off (``handoff``), at which counter, and when — never the data."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class CardRead:
     counter_id: str
     ticket_id: str
     kind: str = "card"
-    """``card`` (the four items read) or ``handoff`` (the hand-off file downloaded)."""
+    """``card`` (the four items read), ``form`` (the confirmed form shown back) or ``handoff`` (downloaded)."""
 
 
 def record_card_read(conn: sqlite3.Connection, read: CardRead) -> None:

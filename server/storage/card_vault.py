@@ -224,6 +224,17 @@ class CardVault:
         self._rewrite(conn, ticket_id, [*parts[:4], sealed])
         return "none" if len(parts) == 4 else "confirmed"
 
+    def read_handoff(self, conn: sqlite3.Connection, ticket_id: str) -> dict[str, object] | None:
+        """The confirmed form, shown back to the serving counter (None: not confirmed, or taken)."""
+        opened = self._record(conn, ticket_id)
+        if opened is None or len(opened[1]) == 4 or opened[1][4] == TAKEN:
+            return None
+        try:
+            form: dict[str, object] = json.loads(opened[0].decrypt(opened[1][4]))
+        except (InvalidToken, ValueError):
+            return None
+        return form
+
     def take_handoff(self, conn: sqlite3.Connection, ticket_id: str) -> tuple[str, dict[str, object] | None]:
         """The confirmed form, once: (``confirmed``, form) and the sealed form is replaced by a mark; else
         (state, None) with the state ``none``, ``taken`` or ``missing`` (no card data)."""

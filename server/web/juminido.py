@@ -7,6 +7,7 @@
 - ``POST /staff/counters/{id}/juminido/form``: the confirmed form (JSON, CSRF header, typed and bounded),
   kept only sealed with the visit's own data key beside its card data (``CardVault.seal_handoff``),
   so it is erased with it when the visit ends, at day end, and never goes into a backup.
+- ``GET /staff/counters/{id}/juminido/form``: the confirmed form shown back (until it is handed off).
 - ``GET /staff/counters/{id}/juminido/handoff``: the hand-off file for the city's core-system input
   (JSON, UTF-8), once; the sealed form is then dropped and a second download is 410. Audit-logged
   (who, when, which visit), never its content.
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from madoguchi.common.i18n import message
 from madoguchi.server.api import present
 from madoguchi.server.api.security import COUNTER, SESSION_COOKIE
+from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.office import Office
 from madoguchi.server.core.ticket import Ticket, TicketStatus
 from madoguchi.server.service.container import Services
@@ -83,7 +85,8 @@ CODED = {"kind": "jd_kind_", "sex": "sex_", "notifier": "jd_notifier_"}
 PAGE_STRINGS = ("jd_none", "jd_ended", "jd_confirmed", "jd_taken",
                 "error_generic", "live_on", "live_off", "jd_for_visit",
                 *(f"jd_{f}" for f in FIELDS), "jd_kind_tennyu", "jd_kind_tenkyo", "jd_kind_tenshutsu",
-                "jd_notifier_self", "jd_notifier_proxy", "jd_self_head_relation", "jd_date", "sex_1", "sex_2", "sex_9")
+                "jd_notifier_self", "jd_notifier_proxy", "jd_self_head_relation", "jd_date", "jd_sheet_number",
+                "sex_1", "sex_2", "sex_9")
 
 
 def kinds(services: Services) -> dict[str, str]:
@@ -122,7 +125,8 @@ def form_page(request: Request) -> Response:
         return staff.refused(request, "counter_session_required", 403)
     lang = staff.language(request)
     strings = {key: message("staff", key, lang) for key in PAGE_STRINGS}
-    return staff.page(request, "staff_juminido.html", lang, {
+    site_name = text_in(staff.services_of(request).site.config.name, lang)
+    return staff.page(request, "staff_juminido.html", lang, {"site_name": site_name,
         "principal": who, "counter_id": who.counter, "csrf": staff.csrf_token(request, request.cookies[SESSION_COOKIE]),
         "fields": FIELDS, "strings": staff.script_json(strings)})
 
@@ -203,6 +207,31 @@ async def confirm(request: Request, counter_id: str) -> Response:
     log.info("住民異動届 of visit %s confirmed by %s at counter %s", form.ticket_id, who.name, counter_id)
     return JSONResponse({"state": "confirmed",
                          "download": f"/staff/counters/{counter_id}/juminido/handoff"}, headers=staff.HEADERS)
+
+
+@router.get("/counters/{counter_id}/juminido/form")
+def confirmed(request: Request, counter_id: str) -> Response:
+    """The confirmed form shown back (DESIGN §8) to the counter serving the visit, until it is handed off;
+    audit-logged like a card read (``kind`` ``form``)."""
+    who = _counter_session(request)
+    if isinstance(who, Response):
+        return who
+    if who.counter != counter_id:
+        return staff.refused(request, "counter_not_yours", 403)
+    services = staff.services_of(request)
+
+    def query(office: Office, now: dt.datetime) -> tuple[str, dict[str, Any]] | None:
+        ticket = _served(office, services, counter_id)
+        record = services.vault.read_handoff(services.store.conn, ticket.id) if ticket else None
+        if ticket is None or record is None:
+            return None
+        record_card_read(services.store.conn, CardRead(now, who.name, counter_id, ticket.id, "form"))
+        return ticket.id, record
+
+    found = services.read(query)
+    if found is None:
+        return staff.refused(request, "jd_none_confirmed", 404)
+    return JSONResponse({"ticket_id": found[0], "fields": found[1]["fields"]}, headers=staff.HEADERS)
 
 
 @router.get("/counters/{counter_id}/juminido/handoff")

@@ -85,6 +85,10 @@ def test_a_tennyu_visit_is_prefilled_printed_handed_off_once_and_then_gone_every
     expect(form.locator("#jd-status")).to_have_text(re.compile("確定しました"))
     expect(form.locator("#jd-message")).to_be_empty()
     expect(form.locator("#jd-download")).to_be_enabled()
+    form.reload()  # left and opened again: the form comes back as confirmed, not afresh from the card
+    expect(form.locator("#jd-new_address")).to_have_value(NEW_ADDRESS)
+    expect(form.locator("#jd-furigana")).to_have_value(FURIGANA)
+    expect(form.locator("#jd-status")).to_have_text(re.compile("確定しました"))
 
     form.emulate_media(media="print")  # the print view: the bordered A4 sheet only
     form.set_viewport_size({"width": 794, "height": 1123})
@@ -124,8 +128,8 @@ def test_a_tennyu_visit_is_prefilled_printed_handed_off_once_and_then_gone_every
     with closing(sqlite3.connect(f"file:{live_server.data_dir / 'chuo.sqlite3'}?mode=ro", uri=True)) as db:
         audit = db.execute("SELECT username, counter_id, kind FROM card_reads WHERE ticket_id = ? ORDER BY id",
                            (ticket["id"],)).fetchall()
-    assert audit == [("counter-e2e", "c4", "card")] * 2 + [("counter-e2e", "c4", "handoff")], audit
-    # read by the console and by the form page, then the one download
+    assert audit == [("counter-e2e", "c4", kind) for kind in ("card", "card", "form", "handoff")], audit
+    # read by the console and by the form page, the confirmed form shown back, then the one download
 
     console.bring_to_front()
     console.click("#btn-finish")  # the visit's only step: it ends
@@ -187,6 +191,7 @@ def test_refusals_other_counters_csrf_and_bad_fields_in_plain_words(live_server,
     elsewhere = post(c5, good, csrf=other_token)  # a counter at c5 posting c4's form
     assert elsewhere.status == 403 and elsewhere.json()["code"] == "counter_not_yours"
     assert c5.request.get(f"{url}/handoff", headers={"Accept": "application/json"}).status == 403
+    assert c5.request.get(f"{url}/form", headers={"Accept": "application/json"}).status == 403
     not_served_there = post(c5, good, csrf=other_token, where=f"{base}/staff/counters/c5/juminido")
     assert not_served_there.status == 409
     assert not_served_there.json()["detail"] == "この窓口で対応中の、カード情報のある住民異動の来庁ではありません。"

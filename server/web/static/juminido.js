@@ -40,6 +40,7 @@
     root.querySelectorAll("tr.invalid").forEach(function (tr) { tr.classList.remove("invalid"); });
     form.hidden = true;
     text(el("jd-number"), "");
+    text(el("jd-sheet-number"), "");
     el("jd-print").disabled = true;
     el("jd-download").disabled = true;
   }
@@ -65,6 +66,22 @@
       .catch(function () {});
   }
 
+  // A form confirmed earlier (the page was left and opened again) is shown back as it was confirmed.
+  function loadConfirmed(id) {
+    fetch(root.dataset.url + "/form", {credentials: "same-origin", cache: "no-store",
+                                       headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (confirmedForm) {
+        if (!confirmedForm || visitId !== id || confirmedForm.ticket_id !== id) { return; }
+        fields().forEach(function (input) {
+          var value = confirmedForm.fields[input.name];
+          input.value = value == null ? "" : String(value);
+        });
+        mirror();
+      })
+      .catch(function () {});
+  }
+
   function render(state) {
     var visit = state.visit;
     if (!visit) {
@@ -81,9 +98,10 @@
       form.elements.notifier.value = "self";
       form.hidden = false;
       el("jd-print").disabled = false;
-      loadCard(visit.id);
+      if (visit.handoff === "confirmed") { loadConfirmed(visit.id); } else { loadCard(visit.id); }
     }
     text(el("jd-number"), S.jd_for_visit.replace("{number}", visit.display_number));
+    text(el("jd-sheet-number"), S.jd_sheet_number.replace("{number}", visit.display_number));
     confirmed = visit.handoff === "confirmed";
     el("jd-download").disabled = !confirmed;
     text(el("jd-status"), visit.handoff === "taken" ? S.jd_taken : confirmed ? S.jd_confirmed
