@@ -37,7 +37,7 @@ BOARD_STRINGS = ("state_open", "state_paused", "state_closed", "band_waiting", "
                  "status_serving", "live_on", "live_off", "error_generic", "act_open", "act_pause", "act_close",
                  "band_minutes", "move_to", "move", "save", "saved", "issued", "accept", "dismiss",
                  "suggestion_move", "suggestion_effect", "no_suggestions",
-                 "alert_call_staff", "alert_printer", "alert_offline", "alert_acknowledge", "alert_since",
+                 "alert_call_staff", "alert_printer", "alert_device", "alert_offline", "alert_acknowledge",
                  "no_alerts", "kind_kiosk", "kind_display", "skills_choose", "skills_move", "skills_none",
                  *(f"printer_{p}" for p in ("paper_end", "cover_open", "offline", "no_answer")),
                  *(f"priority_{p.value}" for p in Priority))

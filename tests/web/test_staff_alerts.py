@@ -82,6 +82,8 @@ def test_a_printer_out_of_paper_alerts_the_board_until_paper_is_back(live_server
     report(kiosk, printer="paper_end", card_reader="ok")
     alert = page.locator("#alerts li[data-alert='printer'][data-device='kiosk-e2e']")
     expect(alert).to_have_text("kiosk-e2e（受付機）のプリンター: 用紙切れ", timeout=1000)
+    english = sign_in(browser, live_server.url, None, lang="en", user="guide-e2e")
+    expect(english.locator("#alerts li[data-alert='printer']")).to_have_text("kiosk-e2e (kiosk) printer: out of paper")
     report(kiosk, printer="cover_open", card_reader="ok")
     expect(alert).to_have_text("kiosk-e2e（受付機）のプリンター: カバーが開いています", timeout=1000)
     report(kiosk, printer="paper_near_end", card_reader="ok")  # still prints: no alert

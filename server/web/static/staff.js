@@ -236,7 +236,7 @@ var StaffPage = (function () {
       var li = document.createElement("li");
       li.dataset.device = a.device; li.dataset.alert = a.alert;
       var what = document.createElement("strong");
-      var device = a.device + "（" + (S["kind_" + a.kind] || a.kind) + "）";
+      var device = S.alert_device.replace("{device}", a.device).replace("{kind}", S["kind_" + a.kind] || a.kind);
       text(what, S["alert_" + a.alert].replace("{device}", device).replace("{at}", a.at)
         .replace("{state}", S["printer_" + a.detail] || a.detail || ""));
       li.append(what);
