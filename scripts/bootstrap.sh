@@ -15,6 +15,7 @@ APT_PACKAGES=(
   xvfb xauth                             # a screen for the kiosk and display when there is none
   chromium                               # web page tests (driven by Playwright, no browser download)
   poppler-utils                          # pdftotext: the printed 住民異動届's text (tests/web)
+  systemd                                # systemd-analyze: the units in config/systemd check clean (tests/e2e)
   libgl1 libgl1-mesa-dri libmtdev1       # Kivy windows under Xvfb
   open-jtalk open-jtalk-mecab-naist-jdic # display: Japanese speech, offline (DESIGN §7b)
   hts-voice-nitech-jp-atr503-m001        # display: Open JTalk's voice (Debian contrib, enabled below)
