@@ -16,13 +16,15 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from madoguchi.common.fonts import find_font, script_for_language, shaping_script
+from madoguchi.kiosk.fonts import openable_path
 from madoguchi.kiosk.theme import RGB
 
 
 @cache
 def font_path(language: str, bold: bool = False) -> str:
-    """The font file of the language's script (BIZ UDPGothic for Japanese where installed, DESIGN §12)."""
-    return str(find_font(script_for_language(language), "bold" if bold else "regular").path)
+    """The font file of the language's script (BIZ UDPGothic for Japanese where installed, DESIGN §12), with
+    the regional face of Noto Sans CJK for Korean and Chinese (``kiosk/fonts.py``)."""
+    return str(openable_path(find_font(script_for_language(language), "bold" if bold else "regular")))
 
 
 _PHRASE_SCRIPTS = {"ja": "ja", "ja-easy": "ja", "zh": "zh"}
