@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from madoguchi.server import reports
 from madoguchi.server.api.reports import XLSX, kpi_targets
@@ -27,15 +28,12 @@ from madoguchi.server.api.security import MANAGER, SESSION_COOKIE
 from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.errors import DomainError
 from madoguchi.server.web import report_process, staff
-from madoguchi.server.web.charts import RowSpec, column_chart, row_chart
 
 router = APIRouter(prefix="/staff/manager", include_in_schema=False)
 log = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
 REPORTS_AT_ONCE = 2
 EXPORTS: dict[str, str] = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
-SIMPLE = "simple_procedure"
-"""The key ``reports.kpi`` gives the stays of visits for single procedures (no life event)."""
 
 
 def _range_problem(start: str, end: str) -> tuple[str, dict[str, object]]:
@@ -73,16 +71,20 @@ def dashboard(request: Request) -> Response:
         return staff.page(request, "staff_manager.html", lang, context, status_code=422)
 
     started = time.perf_counter()
+    office = services.office  # labels and catalog figures are fixed at start-up: read without the lock
     try:
         with _one_at_a_time(request):
-            data = report_process.kpi(services.settings.database_path, services.settings.site, first, last,
-                                   *kpi_targets(services))
+            made = report_process.kpi_page(
+                services.settings.database_path, services.settings.site, first, last, *kpi_targets(services),
+                reports.Names.of(office.catalog, office.bands),
+                {p.id: p.handling_min for p in office.catalog.procedures.values()}, lang)
     except (report_process.ReportFailed, TimeoutError):
         log.exception("the KPI report for %s to %s failed", first, last)
         context["error"] = staff.translator(lang)("report_failed")
         return staff.page(request, "staff_manager.html", lang, context, status_code=503,
                           extra_headers={"Retry-After": "30"})
-    context["report"] = _view(services, data, lang)
+    context["report"] = made
+    context["report_html"] = Markup(made["html"])  # rendered, autoescaped, by manager_report.html
     context["took"] = time.perf_counter() - started
     query = {"from": first.isoformat(), "to": last.isoformat(), "lang": lang}
     context["csv_url"] = f"/staff/manager/visits.csv?{urlencode(query)}"
@@ -138,38 +140,3 @@ def _one_at_a_time(request: Request) -> Iterator[None]:
         yield
     finally:
         gate.release()
-
-
-def _view(services: Any, data: dict[str, Any], lang: str) -> dict[str, Any]:
-    """The report's figures with names in ``lang`` and the charts' geometry."""
-    office = services.office  # labels and catalog figures are fixed at start-up: read without the lock
-    t = staff.translator(lang)
-
-    def name(labels: Any, key: str) -> str:
-        return reports.Names.name(labels, key, lang)
-
-    names = reports.Names.of(office.catalog, office.bands)
-    bands = [{"id": band, "label": name(names.bands, band), **figures} for band, figures in data["bands"].items()]
-    no_target = {"target_min": None, "baseline_min": None, "within_target_share": None}
-    stays = [{"id": event, "label": t("simple_procedure") if event == SIMPLE else name(names.life_events, event),
-              **no_target, **figures} for event, figures in data["stay_min_by_life_event"].items()]
-    handling = [{"id": p, "label": name(names.procedures, p),
-                 "planned": office.catalog.procedures[p].handling_min if p in office.catalog.procedures else None,
-                 **figures} for p, figures in data["handling_min_by_procedure"].items()]
-    hours = range(min([8, *map(int, data["arrivals_by_hour"])]), max([17, *map(int, data["arrivals_by_hour"])]) + 1)
-    arrivals = [{"hour": h, "label": t("hour_label", h=h), "count": data["arrivals_by_hour"].get(f"{h:02d}", 0)}
-                for h in hours]
-    ratings = [{"rating": int(k), "count": v} for k, v in data["satisfaction"]["distribution"].items()]
-    return {
-        **data, "band_rows": bands, "stay_rows": stays, "handling_rows": handling, "arrival_rows": arrivals,
-        "rating_rows": ratings,
-        "wait_chart": row_chart([RowSpec(b["label"], [("p50", b["p50"]), ("p90", b["p90"])],
-                                         [("target", b["target_wait_min"])]) for b in bands]),
-        "stay_chart": row_chart([RowSpec(s["label"], [("p50", s["p50"]), ("p90", s["p90"])],
-                                         [("baseline", s["baseline_min"]), ("target", s["target_min"])])
-                                 for s in stays]),
-        "handling_chart": row_chart([RowSpec(h["label"], [("p50", h["p50"]), ("p90", h["p90"])],
-                                             [("planned", h["planned"])]) for h in handling]),
-        "arrival_chart": column_chart([(a["label"], a["count"]) for a in arrivals]),
-        "rating_chart": column_chart([(str(r["rating"]), r["count"]) for r in ratings]),
-    }

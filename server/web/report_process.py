@@ -7,8 +7,9 @@ the GIL against the event loop and the writer, so a counter's call-next waited t
 In a process of its own (``nice`` 10) the report reads the database on a read-only connection and the
 counters keep their core and their GIL. Starting it costs ~0.1 s, once per page or download.
 
-Run as ``python -m madoguchi.server.web.report_process``: the job as JSON on stdin, the KPIs as JSON or the
-export's bytes on stdout. Exports hold times, procedures and outcomes only (``reports``; DESIGN §8).
+Run as ``python -m madoguchi.server.web.report_process``: the job as JSON on stdin; on stdout the KPI
+sections of the dashboard already rendered (``manager_view``: even Jinja would take the GIL), or the
+export's bytes. Exports hold times, procedures and outcomes only (``reports``; DESIGN §8).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Literal
 
 from madoguchi.server import reports
 from madoguchi.server.storage.database import connect_read_only
+from madoguchi.server.web import manager_view
 
 NICE = 10
 TIMEOUT_S = 120.0
@@ -48,35 +50,43 @@ def _range(database: Path, site: str, first: dt.date, last: dt.date) -> dict[str
     return {"database": str(database), "site": site, "first": first.isoformat(), "last": last.isoformat()}
 
 
-def kpi(database: Path, site: str, first: dt.date, last: dt.date, targets: dict[str, float],
-        stay_targets: dict[str, reports.StayTarget]) -> dict[str, Any]:
-    """``reports.kpi`` for the range, made in a child process."""
+def kpi_page(database: Path, site: str, first: dt.date, last: dt.date, targets: dict[str, float],
+             stay_targets: dict[str, reports.StayTarget], names: reports.Names, planned: dict[str, float],
+             language: str) -> dict[str, Any]:
+    """``reports.kpi`` for the range and its sections of the dashboard as HTML, made in a child process:
+    ``{"from", "to", "visits", "html"}``."""
     answer: dict[str, Any] = json.loads(_run({
-        **_range(database, site, first, last), "kind": "kpi", "targets": targets,
-        "stay_targets": {k: [t.target_min, t.baseline_min] for k, t in stay_targets.items()}}))
+        **_range(database, site, first, last), "kind": "kpi_page", "targets": targets,
+        "stay_targets": {k: [t.target_min, t.baseline_min] for k, t in stay_targets.items()},
+        "names": _names(names), "planned": planned, "language": language}))
     return answer
+
+
+def _names(names: reports.Names) -> dict[str, Any]:
+    return {"bands": dict(names.bands), "life_events": dict(names.life_events), "procedures": dict(names.procedures)}
 
 
 def export(database: Path, site: str, first: dt.date, last: dt.date, kind: ExportKind, names: reports.Names,
            language: str) -> bytes:
     """``reports.to_csv`` or ``to_xlsx`` of the range's visits, made in a child process."""
     return _run({**_range(database, site, first, last), "kind": kind, "language": language,
-                 "names": {"bands": dict(names.bands), "life_events": dict(names.life_events),
-                           "procedures": dict(names.procedures)}})
+                 "names": _names(names)})
 
 
 def _answer(job: dict[str, Any]) -> bytes:
     first, last = dt.date.fromisoformat(job["first"]), dt.date.fromisoformat(job["last"])
     conn = connect_read_only(Path(job["database"]))
     try:
-        if job["kind"] == "kpi":
+        names = reports.Names(**job["names"])
+        if job["kind"] == "kpi_page":
             stays = {k: reports.StayTarget(*v) for k, v in job["stay_targets"].items()}
             data = reports.kpi(conn, job["site"], first, last, job["targets"], stays)
-            return json.dumps(data, ensure_ascii=False).encode()
+            html = manager_view.render(data, names, job["planned"], job["language"])
+            return json.dumps({"from": data["from"], "to": data["to"], "visits": data["visits"], "html": html},
+                              ensure_ascii=False).encode()
         rows = reports.visits(conn, job["site"], first, last)
     finally:
         conn.close()
-    names = reports.Names(**job["names"])
     make = reports.to_xlsx if job["kind"] == "xlsx" else reports.to_csv
     return make(rows, names, job["language"])
 
