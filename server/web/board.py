@@ -24,6 +24,7 @@ from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.counter import CounterState
 from madoguchi.server.core.office import Office
 from madoguchi.server.core.ticket import Priority
+from madoguchi.server.service.container import Services
 from madoguchi.server.storage.accounts import Principal
 from madoguchi.server.web import staff
 
@@ -196,7 +197,7 @@ def board_state(request: Request) -> Response:
                          "priorities": [p.value for p in Priority]}, headers=staff.HEADERS)
 
 
-def alerts(services: Any) -> list[dict[str, Any]]:
+def alerts(services: Services) -> list[dict[str, Any]]:
     """What a guide must go and see: a kiosk's 「係員を呼ぶ」, a printer that cannot print, a silent device
     (devices revoked or never added are left out)."""
     now = services.clock.now()
