@@ -7,7 +7,9 @@ English sentence in the middle of their screen, so no catalog may leave one empt
 
 from __future__ import annotations
 
+import re
 import string
+from collections import Counter
 from importlib import resources
 
 import pytest
@@ -60,3 +62,11 @@ def test_a_resident_sees_their_own_language_not_the_english_fallback(language: s
     english = message("errors", "counter_lacks_skill", "en", counter="C1", procedure="X")
     assert "C1" in text and "X" in text
     assert text != english
+
+
+@pytest.mark.parametrize("language", ("en", "ja", *LANGUAGES))
+def test_no_message_is_written_twice_in_a_catalog(language: str):
+    """A second entry with the same context and key would silently hide one of the two texts."""
+    text = (resources.files("madoguchi.common") / "locales" / f"{language}.po").read_text(encoding="utf-8")
+    pairs = Counter(re.findall(r'^msgctxt "(.*)"\nmsgid "(.*)"$', text, re.MULTILINE))
+    assert pairs and [pair for pair, n in pairs.items() if n > 1] == []
