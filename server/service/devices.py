@@ -106,6 +106,11 @@ class DeviceRegistry:
                 found.append(Alert(s.device, "offline", None, s.at))
         return found
 
+    def silent(self, now: dt.datetime) -> frozenset[str]:
+        """The devices that went silent (no report for ``stale``) as of ``now``."""
+        with self._lock:
+            return frozenset(name for name, s in self._latest.items() if s.online and now - s.at > self.stale)
+
     def next_stale_at(self, now: dt.datetime) -> dt.datetime | None:
         """When the next device that reports now would count as silent (None: no device to watch)."""
         with self._lock:

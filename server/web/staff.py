@@ -418,6 +418,7 @@ async def events(request: Request) -> Response:
     async def stream() -> AsyncIterator[str]:
         try:
             yield f"retry: 1000\nevent: hello\ndata: {json.dumps({'seq': services.seq})}\n\n"
+            silent = services.devices.silent(services.clock.now())
             while True:
                 # wake when a device falls silent too: no commit tells of it (service/devices.py)
                 silent_at = services.devices.next_stale_at(services.clock.now())
@@ -431,13 +432,15 @@ async def events(request: Request) -> Response:
                     if not alive:
                         yield "event: signed_out\ndata: {}\n\n"
                         return
-                    yield "event: devices\ndata: {}\n\n" if silent_at is not None and wait_s < KEEPALIVE_S \
-                        else ": keep-alive\n\n"
+                    now_silent = services.devices.silent(services.clock.now())
+                    yield "event: devices\ndata: {}\n\n" if now_silent != silent else ": keep-alive\n\n"
+                    silent = now_silent
                     continue
                 notices, lost = subscription.take()
                 if lost:
                     yield f"event: resync\ndata: {json.dumps({'seq': services.seq})}\n\n"
                 if any(DEVICES in n.kinds for n in notices):
+                    silent = services.devices.silent(services.clock.now())
                     yield "event: devices\ndata: {}\n\n"
                 for n in notices:
                     if DEVICES in n.kinds:

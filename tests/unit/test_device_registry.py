@@ -65,3 +65,12 @@ def test_silence_past_the_limit_is_an_alert_and_the_next_report_ends_it_and_tell
     assert kinds(registry, 41) == [] and len(told) == 2
     registry.report(DeviceStatusPayload(device="display-1", online=False, at=T0 + dt.timedelta(seconds=50)))
     assert kinds(registry, 51) == [("display-1", "offline")]  # its last will, at once
+
+
+def test_the_silent_devices_are_those_past_the_limit_that_did_not_say_offline():
+    registry = DeviceRegistry(STALE)
+    registry.report(status(0, device="display-1"))
+    registry.report(status(20))
+    registry.report(DeviceStatusPayload(device="display-2", online=False, at=T0))
+    assert registry.silent(T0 + dt.timedelta(seconds=31)) == {"display-1"}
+    assert registry.silent(T0 + dt.timedelta(seconds=51)) == {"display-1", "kiosk-1"}
