@@ -159,6 +159,8 @@ async def user_action(request: Request, username: str, action: str) -> Response:
     form, who = checked
     services = staff.services_of(request)
     try:
+        if action == "role" and username == who.name:
+            return _refused(request, who, "admin_not_your_role", 409)  # the last admin would lock everyone out
         if action in ("role", "password"):
             try:
                 change = admin_api.UserChange.model_validate({action: form.get(action)})

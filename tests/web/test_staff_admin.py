@@ -124,6 +124,7 @@ def test_an_admin_makes_a_user_who_signs_in_then_changes_role_password_unlocks_a
     expect(row).to_have_attribute("data-state", "disabled")
     expect(try_sign_in(browser, base, "clerk-new", "second-password-2").locator("p.error")).not_to_be_empty()
     assert admin.locator("tr[data-user='admin-e2e'] form[action$='/disable']").count() == 0  # not oneself
+    assert admin.locator("tr[data-user='admin-e2e'] form[action$='/role']").count() == 0
 
     admin.set_viewport_size(TABLET)
     shoot(admin, "staff-admin-tablet")
@@ -207,6 +208,9 @@ def test_admin_posts_without_the_csrf_token_or_from_another_site_are_refused(ser
         answer = client.post("/staff/admin/users", data=data, headers={"Accept": "application/json", **headers})
         assert (answer.status_code, answer.json()["code"]) == (403, "csrf_refused")
     assert client.post("/staff/admin/devices/kiosk-e2e/revoke", data={}).status_code == 403
+    own = client.post("/staff/admin/users/admin-e2e/role", data={"csrf": csrf, "role": "counter"},
+                      headers={"Accept": "application/json"})
+    assert (own.status_code, own.json()["code"]) == (409, "admin_not_your_role")  # nobody demotes the last admin
     made = client.post("/staff/admin/users", data={**form, "csrf": csrf}, headers={"Accept": "application/json"})
     assert made.status_code == 200 and made.json()["done"] == "user_created"  # the same post with its token
     plain = client.post("/staff/admin/devices", data={"csrf": csrf, "name": "display-hall", "kind": "display"})
