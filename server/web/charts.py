@@ -18,6 +18,8 @@ ROW_GAP = 12
 AXIS_H = 22
 VALUE_W = 52
 CHAR_W = 13  # a CJK character at the charts' font size: the label column fits the longest label
+LATIN_W = 7.5
+MAX_LABEL_W = 280
 COLUMN_H = 170
 
 
@@ -91,8 +93,23 @@ def _figure(value: float) -> str:
     return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
+def text_width(text: str) -> float:
+    """About how wide ``text`` is at the charts' font size (CJK full width, Latin about half)."""
+    return sum(CHAR_W if ord(c) >= 0x2E80 else LATIN_W for c in text)
+
+
+def fit(text: str, width: float) -> str:
+    """``text`` cut with an ellipsis to fit ``width`` (the table beside the chart has it whole)."""
+    if text_width(text) <= width:
+        return text
+    while text and text_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def row_chart(specs: Sequence[RowSpec]) -> Chart:
-    label_w = min(260, max([4, *(len(s.label) for s in specs)]) * CHAR_W + 12)
+    label_w = min(MAX_LABEL_W, max([4 * CHAR_W, *(text_width(s.label) for s in specs)]) + 12)
+    specs = [RowSpec(fit(s.label, label_w - 12), s.bars, s.markers) for s in specs]
     plot_x, plot_right = label_w, WIDTH - VALUE_W
     values = [v for s in specs for _, v in (*s.bars, *s.markers) if v is not None]
     step = nice_step(max(values, default=0) or 1)

@@ -8,12 +8,15 @@ import csv
 import datetime as dt
 import io
 import re
+from collections import Counter
 
 import httpx
 import openpyxl
+import pytest
 from playwright.sync_api import expect
 
 from madoguchi.server import reports
+from madoguchi.server.web.charts import RowSpec, column_chart, row_chart, text_width
 from tests.web.test_staff_console import sign_in
 from tests.web.test_status_page import serious_violations, shoot
 
@@ -80,12 +83,17 @@ def test_the_dashboard_shows_the_visits_made_and_downloads_their_rows(live_serve
     expect(manager.locator("#kpi-stay tr[data-life-event='simple_procedure'] td.count")).to_have_text("1")
     assert manager.locator("#kpi-stay svg line[data-marker='target']").count() == 1
     assert manager.locator("#kpi-stay svg line[data-marker='baseline']").count() == 1
+    target_x = float(manager.locator("#kpi-stay svg line[data-marker='target']").get_attribute("x1"))
+    baseline_x = float(manager.locator("#kpi-stay svg line[data-marker='baseline']").get_attribute("x1"))
+    zero_x = float(manager.locator("#kpi-stay svg text.tick").first.get_attribute("x"))  # the axis' 0
+    assert abs((target_x - zero_x) / (baseline_x - zero_x) - 79 / 129) < 0.01  # drawn to scale
 
     expect(manager.locator("#kpi-handling tr[data-procedure='juminhyo'] td.count")).to_have_text("1")
     expect(manager.locator("#noshow-figure")).to_have_text("1 件 / 終わった来庁 3 件（33%）")
-    hour = int(made["tennyu"]["issued_at"][11:13])
     counts = [int(c) for c in manager.locator("#kpi-arrivals td[data-hour]").all_inner_texts()]
-    assert sum(counts) == 3 and manager.locator(f"#kpi-arrivals td[data-hour='{hour}']").inner_text() in ("1", "2", "3")
+    assert sum(counts) == 3
+    for hour, count in Counter(int(t["issued_at"][11:13]) for t in made.values()).items():
+        expect(manager.locator(f"#kpi-arrivals td[data-hour='{hour}']")).to_have_text(str(count))
     assert manager.locator("#kpi-arrivals svg rect.bar").count() == len(counts)
     expect(manager.locator("#kpi-satisfaction td[data-rating='4']")).to_have_text("1")
     expect(manager.locator("#satisfaction-mean")).to_have_text("平均 4.0（回答 1 件）")
@@ -186,3 +194,18 @@ def test_counter_and_guide_accounts_are_refused_on_the_page_and_the_downloads(li
     shown = admin.goto(f"{base}/staff/manager")
     assert shown is not None and shown.status == 200
     expect(admin.locator("#report-meta")).to_contain_text("来庁 0 件")
+
+
+def test_charts_draw_to_scale_on_round_axes_and_fit_long_labels():
+    chart = row_chart([RowSpec("転入", [("p50", 44), ("p90", 83)], [("baseline", 129), ("target", 79)]),
+                       RowSpec("Moving in from outside Kumamoto City, with a family of five", [("p50", None)])])
+    assert [t.text for t in chart.ticks] == ["0", "50", "100", "150"]  # 129 fits under a round top
+    (p50, p90), (baseline, target) = chart.rows[0].bars, chart.rows[0].markers
+    assert p50.width == pytest.approx(p90.width * 44 / 83)
+    unit = (chart.ticks[1].x - chart.ticks[0].x) / 50
+    assert p90.width == pytest.approx(83 * unit) and target.x1 - chart.plot_x == pytest.approx(79 * unit)
+    assert baseline.x1 > target.x1 and chart.rows[1].bars == ()  # no figure, no bar
+    assert chart.rows[1].label.endswith("…") and text_width(chart.rows[1].label) <= chart.label_x
+    columns = column_chart([("1", 0), ("2", 1)])
+    assert [t.text for t in columns.ticks] == ["0", "1"]  # counts: no half residents
+    assert columns.columns[0].height == 0 and columns.columns[1].height == pytest.approx(columns.plot_h)
