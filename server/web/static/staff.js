@@ -257,28 +257,36 @@ var StaffPage = (function () {
   var openChoosers = {};
   function skillsChooser(c, choices) {
     var box = document.createElement("details"); box.className = "skills-chooser";
-    box.open = !!openChoosers[c.id];  // stays open across redraws
-    box.addEventListener("toggle", function () { openChoosers[c.id] = box.open; });
     var summary = document.createElement("summary"); text(summary, S.skills_choose);
-    var form = document.createElement("form"); form.className = "skill-choice";
-    choices.forEach(function (p) {
-      var label = document.createElement("label");
-      var input = document.createElement("input");
-      input.type = "checkbox"; input.name = "procedure"; input.value = p.id;
-      input.checked = c.skill_ids.indexOf(p.id) >= 0;
-      label.append(input, " " + p.label);
-      form.append(label);
+    box.append(summary);
+    // the list is drawn only while open: thirteen lists of every procedure would slow each redraw
+    function fill() {
+      if (box.querySelector("form")) { return; }
+      var form = document.createElement("form"); form.className = "skill-choice";
+      choices.forEach(function (p) {
+        var label = document.createElement("label");
+        var input = document.createElement("input");
+        input.type = "checkbox"; input.name = "procedure"; input.value = p.id;
+        input.checked = c.skill_ids.indexOf(p.id) >= 0;
+        label.append(input, " " + p.label);
+        form.append(label);
+      });
+      var go = document.createElement("button"); go.type = "submit"; text(go, S.skills_move);
+      go.setAttribute("aria-label", c.label + " " + S.skills_move);
+      form.append(go);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var body = new FormData(form);
+        if (!body.getAll("procedure").length) { text(el("message"), S.skills_none); return; }
+        act(c.id, "skills", body);
+      });
+      box.append(form);
+    }
+    box.addEventListener("toggle", function () {
+      openChoosers[c.id] = box.open;  // stays open across redraws
+      if (box.open) { fill(); }
     });
-    var go = document.createElement("button"); go.type = "submit"; text(go, S.skills_move);
-    go.setAttribute("aria-label", c.label + " " + S.skills_move);
-    form.append(go);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var body = new FormData(form);
-      if (!body.getAll("procedure").length) { text(el("message"), S.skills_none); return; }
-      act(c.id, "skills", body);
-    });
-    box.append(summary, form);
+    if (openChoosers[c.id]) { fill(); box.open = true; }
     return box;
   }
 
