@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--broker-port", type=int, default=None, help="its port (default: the site file's)")
     p.add_argument("--username", default=os.environ.get("MADOGUCHI_DISPLAY_USER", "display-1"),
                    help="this display's own broker user, also its device id (default display-1)")
+    p.add_argument("--tls-ca-file", type=Path, default=None,
+                   help="CA certificate that signed the broker's: connect over TLS (default: the site file's "
+                        "[broker] tls_ca_file; none: plain MQTT, for a broker on this machine)")
+    p.add_argument("--tls-cert-file", type=Path, default=None,
+                   help="this display's client certificate, if the broker requires one (default: none)")
+    p.add_argument("--tls-key-file", type=Path, default=None, help="its private key (default: none)")
     p.add_argument("--password-file", type=Path, default=None,
                    help="file holding the broker password (else MADOGUCHI_MQTT_PASSWORD)")
     size = p.add_mutually_exclusive_group()
@@ -50,6 +56,18 @@ def _password(args: argparse.Namespace) -> str | None:
     return os.environ.get("MADOGUCHI_MQTT_PASSWORD")
 
 
+def _tls(args: argparse.Namespace, site_ca_file: str | None) -> dict[str, str | None]:
+    """The TLS files, each checked readable now (a typo is a clear error, not a silent retry loop)."""
+    files = {"tls_ca_file": args.tls_ca_file or (Path(site_ca_file) if site_ca_file else None),
+             "tls_cert_file": args.tls_cert_file, "tls_key_file": args.tls_key_file}
+    if files["tls_cert_file"] is not None and files["tls_ca_file"] is None:
+        raise CommandError("--tls-cert-file needs --tls-ca-file (the CA that signed the broker's certificate)")
+    for name, path in files.items():
+        if path is not None and not path.is_file():
+            raise CommandError(f"--{name.replace('_', '-')} {path}: file not found")
+    return {name: str(path) if path is not None else None for name, path in files.items()}
+
+
 def run(args: argparse.Namespace) -> int:
     from madoguchi.display.layout import parse_size
     from madoguchi.display.settings import load_settings, load_site
@@ -72,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from madoguchi.display.subscriber import BrokerSettings, Subscriber
 
     broker = BrokerSettings(host=args.broker_host or site.broker_host, port=args.broker_port or site.broker_port,
-                            username=args.username, password=_password(args))
+                            username=args.username, password=_password(args), **_tls(args, site.broker_tls_ca_file))
     announcer = Announcer(settings.spoken_languages, settings.volume, enabled=not args.no_audio, muted=args.mute,
                           audio_dir=args.audio_dir)
     app = DisplayApp(Options(args.site, size, args.fullscreen, args.screenshot_dir, site.timezone, args.run_for,

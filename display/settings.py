@@ -69,6 +69,7 @@ class SiteBasics(BaseModel):
     timezone: str = "Asia/Tokyo"
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
+    broker_tls_ca_file: str | None = None
 
 
 def load_site(config_dir: Path | None, site: str) -> SiteBasics:
@@ -82,7 +83,8 @@ def load_site(config_dir: Path | None, site: str) -> SiteBasics:
     broker = broker if isinstance(broker, dict) else {}
     try:
         return SiteBasics.model_validate({**raw, "broker_host": broker.get("host", "127.0.0.1"),
-                                          "broker_port": broker.get("port", 1883)})
+                                          "broker_port": broker.get("port", 1883),
+                                          "broker_tls_ca_file": broker.get("tls_ca_file")})
     except ValidationError as exc:
         raise CommandError(f"{site_file}: {exc.errors()[0]['msg']}") from None
 

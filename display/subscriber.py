@@ -9,6 +9,8 @@ import contextlib
 import datetime as dt
 import logging
 import queue
+import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +50,11 @@ class BrokerSettings:
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 4.0
     """Short: the board must come back within seconds of the broker (the acceptance asks for 5 s)."""
+    tls_ca_file: str | None = None
+    """CA certificate that signed the broker's: set, the display connects over TLS and checks the broker's name."""
+    tls_cert_file: str | None = None
+    """Client certificate of the display, when the broker asks for one (``require_certificate``)."""
+    tls_key_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,9 @@ class Subscriber:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.settings.username, protocol=mqtt.MQTTv5)
         client.username_pw_set(self.settings.username, self.settings.password)
         client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)  # type: ignore[arg-type]
+        if self.settings.tls_ca_file:
+            client.tls_set(ca_certs=self.settings.tls_ca_file, certfile=self.settings.tls_cert_file,
+                           keyfile=self.settings.tls_key_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         client.on_pre_connect = self._set_will
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
@@ -132,7 +142,8 @@ class Subscriber:
         return client
 
     def _where(self) -> str:
-        return f"MQTT broker {self.settings.host}:{self.settings.port}"
+        scheme = "mqtts" if self.settings.tls_ca_file else "mqtt"
+        return f"MQTT broker {scheme}://{self.settings.host}:{self.settings.port}"
 
     def _status_json(self, online: bool) -> str:
         with self._lock:
@@ -172,6 +183,14 @@ class Subscriber:
         self._put(Link(True))
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        # paho calls this inside its ``except OSError``: the error is the one being handled
+        error = sys.exc_info()[1]
+        if isinstance(error, ssl.SSLError) and not self._warned:
+            self._warned = True
+            log.error("%s: TLS failed (%s): is the broker's certificate signed by --tls-ca-file %s, and for the "
+                      "name %r? Retrying every %g–%g s", self._where(), getattr(error, "verify_message", None)
+                      or error.reason or error, self.settings.tls_ca_file, self.settings.host,
+                      self.settings.reconnect_min_s, self.settings.reconnect_max_s)
         if not self._warned:
             self._warned = True
             log.warning("%s unreachable; retrying every %g–%g s", self._where(), self.settings.reconnect_min_s,
