@@ -30,12 +30,14 @@ def verify_cleanup(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixt
     caplog.set_level(logging.DEBUG)
     before = _live_threads()
     yield
-    text = "\n".join(r.getMessage() for r in caplog.records)
+    # every phase: ``caplog.records`` alone would be this teardown's records only (the test's own are "call")
+    records = [r for phase in ("setup", "call", "teardown") for r in caplog.get_records(phase)]
+    text = "\n".join(r.getMessage() for r in records)
     leaks = leaked_in(text)
     assert not leaks, f"personal data reached the logs: {leaks}"
     assert TEST_PIN not in text, "a PIN reached the logs"
     if "allow_error_logs" not in request.keywords:
-        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        errors = [r for r in records if r.levelno >= logging.ERROR]
         assert not errors, f"unexpected ERROR logs: {[r.getMessage() for r in errors]}"
     deadline = time.monotonic() + 5
     while True:
