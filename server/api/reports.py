@@ -1,43 +1,36 @@
-"""Manager endpoints: KPIs and per-visit exports by date range."""
+"""Manager endpoints: KPIs and per-visit exports by date range.
+
+Each is made by ``web.report_process`` in a short-lived process of its own at a lower priority, as the
+dashboard's are: a year's XLSX is seconds of Python that, in the server's process, would hold the GIL against
+every counter's call. These handlers are sync, so FastAPI waits for that process in its thread pool.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-from collections.abc import Iterator
+import datetime as dt
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from madoguchi.server import reports
+from madoguchi.server.api.problems import ApiError
 from madoguchi.server.api.security import Manager, ServicesDep
 from madoguchi.server.service.container import Services
-from madoguchi.server.storage.database import connect_read_only
+from madoguchi.server.web import report_process
 
 router = APIRouter(prefix="/reports", tags=["manager"])
+log = logging.getLogger(__name__)
 DateParam = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD (default today)")]
 ToParam = Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (default: from)")]
 LangParam = Annotated[Literal["ja", "en"], Query(description="Language of the column headers and names")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RETRY_AFTER = {"Retry-After": "30"}
 
 
-@contextlib.contextmanager
-def report_connection(services: Services) -> Iterator[sqlite3.Connection]:
-    """Reports read on a connection of their own, off the office's lock: a year's export never stops
-    a counter from calling (these handlers are sync, so FastAPI runs them in its thread pool)."""
-    conn = connect_read_only(services.settings.database_path)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def _rows(services: Services, start: str | None, end: str | None) -> tuple[list[dict[str, Any]], str]:
-    first, last = reports.date_range(start, end, services.clock.now().date())
-    with report_connection(services) as conn:
-        rows = reports.visits(conn, services.settings.site, first, last)
-    return rows, f"madoguchi-{services.settings.site}-{first}-{last}"
+def _range(services: Services, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
+    return reports.date_range(start, end, services.clock.now().date())
 
 
 def _names(services: Services) -> reports.Names:
@@ -45,13 +38,17 @@ def _names(services: Services) -> reports.Names:
     return reports.Names.of(office.catalog, office.bands)
 
 
-@router.get("/kpi")
+@router.get("/kpi", responses={503: {"description": "The report could not be made (logged); retry later"}})
 def kpi(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None) -> dict[str, Any]:
     """Waits per band, stay time per life event (with the city's targets), handling time per procedure,
     no-shows, arrivals per hour, satisfaction, estimate accuracy."""
-    first, last = reports.date_range(start, end, services.clock.now().date())
-    with report_connection(services) as conn:
-        return reports.kpi(conn, services.settings.site, first, last, *kpi_targets(services))
+    first, last = _range(services, start, end)
+    try:
+        return report_process.kpi(services.settings.database_path, services.settings.site, first, last,
+                                  *kpi_targets(services))
+    except report_process.ReportFailed:
+        log.exception("the KPI report for %s to %s failed", first, last)
+        raise ApiError(503, "report_failed", RETRY_AFTER) from None
 
 
 def kpi_targets(services: Services) -> tuple[dict[str, float], dict[str, reports.StayTarget]]:
@@ -61,19 +58,28 @@ def kpi_targets(services: Services) -> tuple[dict[str, float], dict[str, reports
             {event: reports.StayTarget(t.target, t.baseline) for event, t in config.kpi_targets.stay_min.items()})
 
 
+def _export(services: Services, start: str | None, end: str | None, kind: report_process.ExportKind,
+            lang: str, media_type: str) -> Response:
+    first, last = _range(services, start, end)
+    try:
+        body = report_process.export(services.settings.database_path, services.settings.site, first, last, kind,
+                                     _names(services), lang)
+    except report_process.ReportFailed:
+        log.exception("the %s export for %s to %s failed", kind, first, last)
+        raise ApiError(503, "report_failed", RETRY_AFTER) from None
+    name = f"madoguchi-{services.settings.site}-{first}-{last}.{kind}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.get("/visits.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def visits_csv(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None,
                lang: LangParam = "ja") -> Response:
     """One row per visit, UTF-8 with BOM (opens in Excel); headers and names in Japanese unless ``lang=en``."""
-    rows, name = _rows(services, start, end)
-    return Response(reports.to_csv(rows, _names(services), lang), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return _export(services, start, end, "csv", lang, "text/csv; charset=utf-8")
 
 
 @router.get("/visits.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
 def visits_xlsx(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None,
                 lang: LangParam = "ja") -> Response:
     """The same rows as a workbook, times as date-time cells (the site's local time)."""
-    rows, name = _rows(services, start, end)
-    return Response(reports.to_xlsx(rows, _names(services), lang), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return _export(services, start, end, "xlsx", lang, XLSX)

@@ -9,12 +9,9 @@ range never stops a counter from calling. The page's CSV and XLSX links
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,7 +29,6 @@ from madoguchi.server.web import report_process, staff
 router = APIRouter(prefix="/staff/manager", include_in_schema=False)
 log = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
-REPORTS_AT_ONCE = 2
 EXPORTS: dict[str, str] = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 
 
@@ -73,12 +69,11 @@ def dashboard(request: Request) -> Response:
     started = time.perf_counter()
     office = services.office  # labels and catalog figures are fixed at start-up: read without the lock
     try:
-        with _one_at_a_time(request):
-            made = report_process.kpi_page(
-                services.settings.database_path, services.settings.site, first, last, *kpi_targets(services),
-                reports.Names.of(office.catalog, office.bands),
-                {p.id: p.handling_min for p in office.catalog.procedures.values()}, lang)
-    except (report_process.ReportFailed, TimeoutError):
+        made = report_process.kpi_page(
+            services.settings.database_path, services.settings.site, first, last, *kpi_targets(services),
+            reports.Names.of(office.catalog, office.bands),
+            {p.id: p.handling_min for p in office.catalog.procedures.values()}, lang)
+    except report_process.ReportFailed:
         log.exception("the KPI report for %s to %s failed", first, last)
         context["error"] = staff.translator(lang)("report_failed")
         return staff.page(request, "staff_manager.html", lang, context, status_code=503,
@@ -117,26 +112,12 @@ def download(request: Request, kind: str) -> Response:
         return JSONResponse({"code": key, "detail": detail}, status_code=422, headers=staff.HEADERS)
     office = services.office  # labels are fixed at start-up: read without the office's lock
     try:
-        with _one_at_a_time(request):
-            body = report_process.export(services.settings.database_path, services.settings.site, first, last,
-                                         kind, reports.Names.of(office.catalog, office.bands), lang)
-    except (report_process.ReportFailed, TimeoutError):
+        body = report_process.export(services.settings.database_path, services.settings.site, first, last, kind,
+                                     reports.Names.of(office.catalog, office.bands), lang)
+    except report_process.ReportFailed:
         log.exception("the %s export for %s to %s failed", kind, first, last)
         return staff.refused(request, "report_failed", 503)
     name = f"madoguchi-{services.settings.site}-{first}-{last}.{kind}"
     return Response(body, media_type=EXPORTS[kind], headers={
         **staff.HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
 
-
-@contextlib.contextmanager
-def _one_at_a_time(request: Request) -> Iterator[None]:
-    """At most REPORTS_AT_ONCE reports run (each a process of its own); the next waits its turn."""
-    gate: threading.BoundedSemaphore | None = getattr(request.app.state, "manager_reports", None)
-    if gate is None:
-        gate = request.app.state.manager_reports = threading.BoundedSemaphore(REPORTS_AT_ONCE)
-    if not gate.acquire(timeout=report_process.TIMEOUT_S):
-        raise TimeoutError("too many reports at once")
-    try:
-        yield
-    finally:
-        gate.release()

@@ -1,5 +1,5 @@
-"""The dashboard's reports (the KPIs, the CSV and XLSX exports) made in a short-lived process of their own,
-at a lower CPU priority.
+"""Every report (the KPIs, the CSV and XLSX exports; the dashboard's and the JSON API's) made in a
+short-lived process of its own, at a lower CPU priority, at most ``AT_ONCE`` at a time.
 
 A thread is not enough: a report is Python work on thousands of rows, and in the server's process it holds
 the GIL against the event loop and the writer, so a counter's call-next waited tens of milliseconds behind a
@@ -8,17 +8,20 @@ In a process of its own (``nice`` 10) the report reads the database on a read-on
 counters keep their core and their GIL. Starting it costs ~0.1 s, once per page or download.
 
 Run as ``python -m madoguchi.server.web.report_process``: the job as JSON on stdin; on stdout the KPI
-sections of the dashboard already rendered (``manager_view``: even Jinja would take the GIL), or the
-export's bytes. Exports hold times, procedures and outcomes only (``reports``; DESIGN §8).
+sections of the dashboard already rendered (``manager_view``: even Jinja would take the GIL), the KPIs as
+JSON for the API, or the export's bytes. Exports hold times, procedures and outcomes only (``reports``; DESIGN §8).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,14 +31,32 @@ from madoguchi.server.web import manager_view
 
 NICE = 10
 TIMEOUT_S = 120.0
+AT_ONCE = 2
+"""Reports running at once (each a process of its own); the next waits its turn, up to ``TIMEOUT_S``."""
 ExportKind = Literal["csv", "xlsx"]
+_turns = threading.BoundedSemaphore(AT_ONCE)
 
 
 class ReportFailed(RuntimeError):
-    """The report's process failed or took longer than ``TIMEOUT_S``."""
+    """The report's process failed, took longer than ``TIMEOUT_S``, or waited as long for its turn."""
+
+
+@contextlib.contextmanager
+def _turn() -> Iterator[None]:
+    if not _turns.acquire(timeout=TIMEOUT_S):
+        raise ReportFailed(f"{AT_ONCE} reports were running for {TIMEOUT_S:.0f} s")
+    try:
+        yield
+    finally:
+        _turns.release()
 
 
 def _run(job: dict[str, Any]) -> bytes:
+    with _turn():
+        return _run_now(job)
+
+
+def _run_now(job: dict[str, Any]) -> bytes:
     try:
         run = subprocess.run([sys.executable, "-m", __name__], input=json.dumps(job, ensure_ascii=False).encode(),
                              capture_output=True, timeout=TIMEOUT_S, check=False)
@@ -57,9 +78,21 @@ def kpi_page(database: Path, site: str, first: dt.date, last: dt.date, targets: 
     ``{"from", "to", "visits", "html"}``."""
     answer: dict[str, Any] = json.loads(_run({
         **_range(database, site, first, last), "kind": "kpi_page", "targets": targets,
-        "stay_targets": {k: [t.target_min, t.baseline_min] for k, t in stay_targets.items()},
+        "stay_targets": _stays(stay_targets),
         "names": _names(names), "planned": planned, "language": language}))
     return answer
+
+
+def kpi(database: Path, site: str, first: dt.date, last: dt.date, targets: dict[str, float],
+        stay_targets: dict[str, reports.StayTarget]) -> dict[str, Any]:
+    """``reports.kpi`` for the range, made in a child process (the JSON API's ``/reports/kpi``)."""
+    answer: dict[str, Any] = json.loads(_run({**_range(database, site, first, last), "kind": "kpi",
+                                              "targets": targets, "stay_targets": _stays(stay_targets)}))
+    return answer
+
+
+def _stays(stay_targets: dict[str, reports.StayTarget]) -> dict[str, list[float]]:
+    return {k: [t.target_min, t.baseline_min] for k, t in stay_targets.items()}
 
 
 def _names(names: reports.Names) -> dict[str, Any]:
@@ -77,10 +110,12 @@ def _answer(job: dict[str, Any]) -> bytes:
     first, last = dt.date.fromisoformat(job["first"]), dt.date.fromisoformat(job["last"])
     conn = connect_read_only(Path(job["database"]))
     try:
-        names = reports.Names(**job["names"])
-        if job["kind"] == "kpi_page":
+        if job["kind"] in ("kpi", "kpi_page"):
             stays = {k: reports.StayTarget(*v) for k, v in job["stay_targets"].items()}
             data = reports.kpi(conn, job["site"], first, last, job["targets"], stays)
+            if job["kind"] == "kpi":
+                return json.dumps(data, ensure_ascii=False).encode()
+            names = reports.Names(**job["names"])
             html = manager_view.render(data, names, job["planned"], job["language"])
             return json.dumps({"from": data["from"], "to": data["to"], "visits": data["visits"], "html": html},
                               ensure_ascii=False).encode()
@@ -88,7 +123,7 @@ def _answer(job: dict[str, Any]) -> bytes:
     finally:
         conn.close()
     make = reports.to_xlsx if job["kind"] == "xlsx" else reports.to_csv
-    return make(rows, names, job["language"])
+    return make(rows, reports.Names(**job["names"]), job["language"])
 
 
 def main() -> int:

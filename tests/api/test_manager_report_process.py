@@ -36,7 +36,7 @@ def test_a_failing_report_is_a_503_page_with_a_message(api, monkeypatch, caplog)
     def broken(job):
         raise report_process.ReportFailed("disk gone")
 
-    monkeypatch.setattr(report_process, "_run", broken)
+    monkeypatch.setattr(report_process, "_run_now", broken)
     shown = page(api)
     assert shown.status_code == 503 and shown.headers["retry-after"] == "30"
     assert "集計できませんでした" in shown.text and 'id="report-meta"' not in shown.text
