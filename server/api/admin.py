@@ -102,6 +102,15 @@ def disable_user(username: str, services: ServicesDep, _: Admin) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/users/{username}/enable", status_code=204, response_class=Response)
+def enable_user(username: str, services: ServicesDep, _: Admin) -> Response:
+    """A disabled user may sign in again (with the password they had; reset it if it may be known)."""
+    with services.lock:
+        if not services.accounts.enable_user(username):
+            raise not_found("not_found")
+    return Response(status_code=204)
+
+
 @router.get("/devices", response_model=list[Account])
 def devices(services: ServicesDep, _: Admin) -> list[Account]:
     with services.lock:

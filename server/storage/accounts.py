@@ -142,6 +142,13 @@ class Accounts:
             self.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
         return changed > 0
 
+    def enable_user(self, username: str) -> bool:
+        """A disabled account may sign in again, with the password it had."""
+        self._resolved.clear()
+        with transaction(self.conn):
+            changed = self.conn.execute("UPDATE users SET disabled = 0 WHERE username = ?", (username,)).rowcount
+        return changed > 0
+
     def lock_user(self, username: str) -> bool:
         """Too many wrong passwords: refused until an admin unlocks; its sessions end too."""
         self._resolved.clear()

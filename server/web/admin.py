@@ -30,8 +30,9 @@ from madoguchi.server.web import staff
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)
 log = logging.getLogger(__name__)
-USER_ACTIONS = ("role", "password", "unlock", "disable")
-DONE = ("user_created", "role_changed", "password_reset", "user_unlocked", "user_disabled", "device_revoked")
+USER_ACTIONS = ("role", "password", "unlock", "disable", "enable")
+DONE = ("user_created", "role_changed", "password_reset", "user_unlocked", "user_disabled", "user_enabled",
+        "device_revoked")
 ADMIN_STRINGS = ("health_never", "health_online", "health_offline", "health_call_staff", "health_no",
                  "kind_kiosk", "kind_display", "live_on", "live_off", "error_generic", "revoke_confirm",
                  "token_title", "token_once", "health_revoked", "revoke", "admin_done_device_revoked",
@@ -150,7 +151,7 @@ def _why(exc: ValidationError) -> str:
 
 @router.post("/users/{username}/{action}")
 async def user_action(request: Request, username: str, action: str) -> Response:
-    """Change a user's role, set a new password (both end the user's sessions), unlock, or disable."""
+    """Change a user's role, set a new password (both end the user's sessions), unlock, disable or enable."""
     if action not in USER_ACTIONS or len(username) > 64:
         return staff.refused(request, "not_found", 404)
     checked = await _admin_post(request)
@@ -171,6 +172,8 @@ async def user_action(request: Request, username: str, action: str) -> Response:
             await run_in_threadpool(admin_api.change_user, username, change, services, who)
         elif action == "unlock":
             await run_in_threadpool(admin_api.unlock_user, request, username, services, who)
+        elif action == "enable":
+            await run_in_threadpool(admin_api.enable_user, username, services, who)
         else:
             if username == who.name:
                 return _refused(request, who, "admin_not_yourself", 409)
@@ -178,7 +181,7 @@ async def user_action(request: Request, username: str, action: str) -> Response:
     except DomainError as exc:
         return _refused(request, who, exc.code, 404 if exc.code == "not_found" else 409, **exc.params)
     done = {"role": "role_changed", "password": "password_reset", "unlock": "user_unlocked",
-            "disable": "user_disabled"}[action]
+            "disable": "user_disabled", "enable": "user_enabled"}[action]
     log.info("admin %s: %s for user %s", who.name, done, username)
     return _done(request, done, username)
 

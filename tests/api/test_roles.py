@@ -84,6 +84,7 @@ def test_every_endpoint_refuses_no_token_and_wrong_roles_and_serves_the_right_on
         ("PATCH", "/api/v1/admin/users/{username}", "/api/v1/admin/users/new-clerk", {"role": "guide"}),
         ("POST", "/api/v1/admin/users/{username}/unlock", "/api/v1/admin/users/new-clerk/unlock", None),
         ("POST", "/api/v1/admin/users/{username}/disable", "/api/v1/admin/users/new-clerk/disable", None),
+        ("POST", "/api/v1/admin/users/{username}/enable", "/api/v1/admin/users/new-clerk/enable", None),
         ("GET", "/api/v1/admin/devices", None, None),
         ("POST", "/api/v1/admin/devices", None, {"name": "kiosk-2", "kind": "kiosk"}),
         ("POST", "/api/v1/admin/devices/{name}/revoke", "/api/v1/admin/devices/kiosk-2/revoke", None),

@@ -56,6 +56,19 @@ def test_an_attacked_account_is_throttled_then_locked_until_an_admin_unlocks_it(
     assert api.post("/api/v1/admin/users/ghost/unlock", "admin").status_code == 404
 
 
+def test_a_disabled_account_signs_in_no_more_until_an_admin_enables_it(api):
+    clerk = from_address(api, "10.0.0.8")
+    assert sign_in(clerk, "guide-user", PASSWORD).status_code == 200
+    assert api.post("/api/v1/admin/users/guide-user/disable", "admin").status_code == 204
+    assert api.get("/api/v1/counters", "guide").status_code == 401, "a disabled account's sessions end"
+    assert sign_in(clerk, "guide-user", PASSWORD).status_code == 401
+    assert api.post("/api/v1/admin/users/guide-user/enable", "admin").status_code == 204
+    assert {u["name"]: u["disabled"] for u in api.get("/api/v1/admin/users", "admin").json()}["guide-user"] is False
+    assert sign_in(clerk, "guide-user", PASSWORD).status_code == 200, "back with the password it had"
+    unknown = api.post("/api/v1/admin/users/ghost/enable", "admin")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+
+
 def test_a_wrong_user_name_takes_as_long_as_a_wrong_password(api):
     assert api.post("/api/v1/admin/users/manager-user/disable", "admin").status_code == 204
 

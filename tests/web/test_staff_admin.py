@@ -123,6 +123,11 @@ def test_an_admin_makes_a_user_who_signs_in_then_changes_role_password_unlocks_a
     expect(admin.locator("#admin-status")).to_contain_text("無効にしました")
     expect(row).to_have_attribute("data-state", "disabled")
     expect(try_sign_in(browser, base, "clerk-new", "second-password-2").locator("p.error")).not_to_be_empty()
+    assert row.locator("form[action$='/password']").count() == 0  # a disabled account offers only enable
+    row.locator("form[action$='/enable'] button").click()
+    expect(admin.locator("#admin-status")).to_contain_text("有効に戻しました")
+    expect(row).to_have_attribute("data-state", "active")
+    try_sign_in(browser, base, "clerk-new", "second-password-2").wait_for_url(f"{base}/staff/guide")
     assert admin.locator("tr[data-user='admin-e2e'] form[action$='/disable']").count() == 0  # not oneself
     assert admin.locator("tr[data-user='admin-e2e'] form[action$='/role']").count() == 0
 
