@@ -79,6 +79,10 @@ def test_a_counter_moved_to_another_band_calls_from_that_band(live_server, brows
     c1_card = guide.locator("#counters li[data-counter='c1']")
     expect(c1_card).to_contain_text("かんたん窓口")
     guide.select_option("#band-c1", "onestop")
+    guide.locator("h1").first.click()  # the list loses the focus, as on a tablet once a band is tapped
+    kiosk.post("/api/v1/tickets", json={"procedures": ["juminhyo"]})  # the board redraws meanwhile
+    expect(guide.locator("#bands tr[data-band='simple'] td.waiting")).to_have_text("2")
+    expect(guide.locator("#band-c1")).to_have_value("onestop")  # the choice survived the redraw
     c1_card.locator("button.move").click()
     expect(c1_card.locator(".skills")).to_have_text("ワンストップ窓口")
     counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}

@@ -291,6 +291,7 @@ var StaffPage = (function () {
   }
 
   var pending = null;
+  var chosenBands = {};
   function render(state) {
     renderAlerts(state.alerts);
     var focused = document.activeElement;
@@ -342,17 +343,21 @@ var StaffPage = (function () {
       var select = document.createElement("select");
       select.id = "band-" + c.id;
       select.setAttribute("aria-label", c.label + " " + S.move_to);
-      var mixed = document.createElement("option"); mixed.value = ""; text(mixed, "—"); mixed.selected = !c.band;
+      // a band chosen but not yet moved to survives redraws (a tablet's list loses the focus once chosen)
+      var wanted = chosenBands.hasOwnProperty(c.id) ? chosenBands[c.id] : (c.band || "");
+      var mixed = document.createElement("option"); mixed.value = ""; text(mixed, "—"); mixed.selected = !wanted;
       select.append(mixed);
       state.band_choices.forEach(function (b) {
         var option = document.createElement("option"); option.value = b.id; text(option, b.label);
-        option.selected = b.id === c.band;
+        option.selected = b.id === wanted;
         select.append(option);
       });
+      select.addEventListener("change", function () { chosenBands[c.id] = select.value; });
       var go = document.createElement("button");
       go.type = "button"; go.className = "move"; text(go, S.move);
       go.addEventListener("click", function () {
         var body = new FormData(); body.append("band", select.value);
+        delete chosenBands[c.id];
         act(c.id, "band", body);
       });
       move.append(select, go);
