@@ -95,6 +95,7 @@ def test_a_tennyu_visit_is_prefilled_printed_handed_off_once_and_then_gone_every
     expect(form.locator("#jd-sheet")).to_be_visible()
     expect(form.locator("#jd-form")).to_be_hidden()
     shoot(form, "staff-juminido-print")
+    assert not serious_violations(form)  # the sheet as printed: its table read in order, contrast on paper
     pdf = tmp_path / "juminido.pdf"
     form.pdf(path=str(pdf), format="A4", print_background=True)
     printed = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
