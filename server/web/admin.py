@@ -71,11 +71,17 @@ def _text(code: str, lang: str, **params: object) -> str:
 
 def _listing(services: Services) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     now = services.clock.now()
+    order = {c.id: i for i, c in enumerate(services.site.config.counters)}  # as the site lists them: c1, c2 … c10
+
+    def in_order(counter: str) -> tuple[int, str]:
+        return order.get(counter, len(order)), counter
+
     with services.lock:
         locked = services.accounts.locked_users()
         sessions = services.accounts.signed_in(now)
         users = [{"name": u, "role": r, "disabled": d, "locked": u in locked,
-                  "counters": sorted(c for c in sessions.get(u, []) if c), "signed_in": u in sessions}
+                  "counters": sorted((c for c in sessions.get(u, []) if c), key=in_order),
+                  "signed_in": u in sessions}
                  for u, r, d in services.accounts.users()]
         devices = [{"name": n, "kind": k, "revoked": r} for n, k, r in services.accounts.devices()]
     return users, devices
