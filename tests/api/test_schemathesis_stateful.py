@@ -68,7 +68,7 @@ def test_linked_calls_carry_visits_from_issue_to_finish_without_a_server_error(s
             if response.status_code >= 400:
                 assert response.headers.get("content-type", [""])[0].startswith("application/problem+json")
 
-    Visits.run(settings=settings(max_examples=80, stateful_step_count=12, deadline=None, database=None,
+    Visits.run(settings=settings(max_examples=80, stateful_step_count=20, deadline=None, database=None,
                                  derandomize=True, suppress_health_check=list(HealthCheck)))
 
     assert seen[(links.CREATE_TICKET, 201)] > 0, seen
