@@ -7,6 +7,7 @@ import time
 
 from playwright.sync_api import expect
 
+from tests.web.test_line_breaks import LINES_JS
 from tests.web.test_staff_console import sign_in
 from tests.web.test_status_page import serious_violations, shoot
 
@@ -46,6 +47,8 @@ def test_board_follows_a_counter_live_and_pauses_it(live_server, browser):
     guide.set_viewport_size(TABLET)
     shoot(guide, "staff-guide-board-tablet")
     assert not serious_violations(guide)
+    broken = [lines for lines in guide.evaluate(LINES_JS, "#counters button") if len(lines) > 1]
+    assert not broken, f"buttons broken over lines on a tablet: {broken}"  # 移す was 移 / す
 
 
 def test_a_counter_account_cannot_use_the_board_and_posts_need_the_token(live_server, browser):
