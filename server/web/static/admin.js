@@ -8,10 +8,7 @@
   var S = JSON.parse(document.getElementById("strings").textContent);
   var el = StaffPage.el;
   var text = StaffPage.text;
-
-  function cell(row, value, cls) {
-    var td = document.createElement("td"); text(td, value); if (cls) { td.className = cls; } row.append(td); return td;
-  }
+  var cell = StaffPage.cell;
 
   function render(state) {
     var body = el("devices");

@@ -44,7 +44,13 @@ var StaffPage = (function () {
     return (answer.messages && answer.messages[document.documentElement.lang]) || answer.detail || fallback;
   }
 
-  return {el: el, text: text, fetchState: fetchState, follow: follow, send: send, problemText: problemText};
+  // A table cell with its text (and class) added to the row.
+  function cell(row, value, cls) {
+    var td = document.createElement("td"); text(td, value); if (cls) { td.className = cls; } row.append(td); return td;
+  }
+
+  return {el: el, text: text, cell: cell, fetchState: fetchState, follow: follow, send: send,
+          problemText: problemText};
 })();
 
 (function () {
@@ -219,9 +225,7 @@ var StaffPage = (function () {
   var S = JSON.parse(document.getElementById("strings").textContent);
   var el = StaffPage.el;
   var text = StaffPage.text;
-  function cell(row, value, cls) {
-    var td = document.createElement("td"); text(td, value); if (cls) { td.className = cls; } row.append(td); return td;
-  }
+  var cell = StaffPage.cell;
 
   // Alerts (a kiosk's call for staff, a printer that cannot print, a silent device) are drawn at once,
   // even while a guide is choosing in a list below.
