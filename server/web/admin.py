@@ -44,11 +44,9 @@ ADMIN_STRINGS = ("health_never", "health_online", "health_offline", "health_call
 
 def _admin(request: Request) -> Principal | Response:
     """The admin signed in, or the refusal (401 without a staff session, 403 for another role)."""
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return staff.refused(request, "unauthorized", 401)
-    if who.role not in ADMIN:
-        return staff.refused(request, "admin_only", 403)
+    who = staff.signed_in_as(request, ADMIN, "admin_only", answer="action")
+    if isinstance(who, Response):
+        return who
     return who
 
 
@@ -117,11 +115,9 @@ def _done(request: Request, done: str, name: str) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 def admin_page(request: Request) -> Response:
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return RedirectResponse("/staff/login", status_code=303)
-    if who.role not in ADMIN:
-        return staff.refused(request, "admin_only", 403)
+    who = staff.signed_in_as(request, ADMIN, "admin_only", answer="page")
+    if isinstance(who, Response):
+        return who
     return _page(request, who)
 
 
@@ -233,11 +229,9 @@ async def revoke_device(request: Request, name: str) -> Response:
 @router.get("/health")
 def health(request: Request) -> Response:
     """Each device's last report (printer, card reader, 「係員を呼ぶ」, sound, last seen, offline when silent)."""
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return JSONResponse({"code": "unauthorized"}, status_code=401, headers=staff.HEADERS)
-    if who.role not in ADMIN:
-        return JSONResponse({"code": "admin_only"}, status_code=403, headers=staff.HEADERS)
+    who = staff.signed_in_as(request, ADMIN, "code", answer="json")
+    if isinstance(who, Response):
+        return who
     services = staff.services_of(request)
     return JSONResponse({"devices": device_health(services)}, headers=staff.HEADERS)
 

@@ -72,11 +72,9 @@ async def _guide_post(request: Request) -> tuple[FormData, Principal] | Response
     token = request.cookies.get(SESSION_COOKIE)
     if not staff.csrf_ok(request, request.headers.get(staff.CSRF_HEADER) or form.get("csrf"), token):
         return staff.refused(request, "csrf_refused", 403)
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return staff.refused(request, "unauthorized", 401)
-    if who.role not in GUIDE:
-        return staff.refused(request, "guide_only", 403)
+    who = staff.signed_in_as(request, GUIDE, "guide_only", answer="action")
+    if isinstance(who, Response):
+        return who
     return form, who
 
 
@@ -103,11 +101,9 @@ async def suggestion(request: Request, suggestion_id: str, action: str) -> Respo
 
 @router.get("", response_class=HTMLResponse)
 def board(request: Request) -> Response:
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return RedirectResponse("/staff/login", status_code=303)
-    if who.role not in GUIDE:
-        return staff.refused(request, "guide_only", 403)
+    who = staff.signed_in_as(request, GUIDE, "guide_only", answer="page")
+    if isinstance(who, Response):
+        return who
     lang = staff.language(request)
     strings = {key: message("staff", key, lang) for key in BOARD_STRINGS}
     services = staff.services_of(request)
@@ -147,11 +143,9 @@ async def manual_ticket(request: Request) -> Response:
 @router.get("/state")
 def board_state(request: Request) -> Response:
     """Bands (waiting, oldest wait, estimate against target) and counters (state, skills, whom, how long)."""
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return JSONResponse({"code": "unauthorized"}, status_code=401, headers=staff.HEADERS)
-    if who.role not in GUIDE:
-        return JSONResponse({"code": "guide_only"}, status_code=403, headers=staff.HEADERS)
+    who = staff.signed_in_as(request, GUIDE, "code", answer="json")
+    if isinstance(who, Response):
+        return who
     lang = staff.language(request)
     services = staff.services_of(request)
     shown = services.state()

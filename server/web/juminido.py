@@ -24,7 +24,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from madoguchi.common.i18n import message
@@ -100,11 +100,9 @@ def form_kind(services: Services, ticket: Ticket) -> str | None:
 
 
 def _counter_session(request: Request) -> Principal | Response:
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return staff.refused(request, "unauthorized", 401)
-    if who.role not in COUNTER or who.counter is None:
-        return staff.refused(request, "counter_session_required", 403)
+    who = staff.signed_in_as(request, COUNTER, "counter_session_required", answer="action", at_counter=True)
+    if isinstance(who, Response):
+        return who
     return who
 
 
@@ -118,11 +116,9 @@ def _served(office: Office, services: Services, counter_id: str) -> Ticket | Non
 
 @router.get("/counter/form", response_class=HTMLResponse)
 def form_page(request: Request) -> Response:
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return RedirectResponse("/staff/login", status_code=303)
-    if who.role not in COUNTER or who.counter is None:
-        return staff.refused(request, "counter_session_required", 403)
+    who = staff.signed_in_as(request, COUNTER, "counter_session_required", answer="page", at_counter=True)
+    if isinstance(who, Response):
+        return who
     lang = staff.language(request)
     strings = {key: message("staff", key, lang) for key in PAGE_STRINGS}
     site_name = text_in(staff.services_of(request).site.config.name, lang)

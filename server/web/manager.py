@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
 from madoguchi.server import reports
@@ -45,11 +45,9 @@ def _range_problem(start: str, end: str) -> tuple[str, dict[str, object]]:
 
 @router.get("", response_class=HTMLResponse)
 def dashboard(request: Request) -> Response:
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return RedirectResponse("/staff/login", status_code=303)
-    if who.role not in MANAGER:
-        return staff.refused(request, "manager_only", 403)
+    who = staff.signed_in_as(request, MANAGER, "manager_only", answer="page")
+    if isinstance(who, Response):
+        return who
     services = staff.services_of(request)
     lang = staff.language(request)
     today = services.clock.now().date()
@@ -95,11 +93,9 @@ def download(request: Request, kind: str) -> Response:
     headers and names in Japanese, English with ``lang=en``."""
     if kind not in EXPORTS:
         return staff.refused(request, "not_found", 404)
-    who = staff.principal_of(request)
-    if who is None or who.is_device:
-        return staff.refused(request, "unauthorized", 401)
-    if who.role not in MANAGER:
-        return staff.refused(request, "manager_only", 403)
+    who = staff.signed_in_as(request, MANAGER, "manager_only", answer="action")
+    if isinstance(who, Response):
+        return who
     services = staff.services_of(request)
     asked = request.query_params.get("lang")
     lang = asked if asked in reports.EXPORT_LANGUAGES else staff.language(request)

@@ -22,7 +22,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -168,6 +168,26 @@ def principal_of(request: Request) -> Principal | None:
         return services.accounts.principal(token, services.clock.now())
 
 
+def signed_in_as(request: Request, roles: frozenset[str], refusal: str, *, answer: Literal["page", "action", "json"],
+                 at_counter: bool = False) -> Principal | Response:
+    """The staff principal allowed here, or the answer that turns the request away (one rule for every page):
+    no staff session is the sign-in page for a ``page``, 401 otherwise; another role (or, ``at_counter``, a
+    session not signed in at a counter) is 403 ``refusal``. ``action``: a refusal in words (``refused``);
+    ``json``: the code alone, for a page's script reading its view."""
+    who = principal_of(request)
+    if who is None or who.is_device:
+        if answer == "page":
+            return RedirectResponse("/staff/login", status_code=303)
+        code, status = "unauthorized", 401
+    elif who.role not in roles or (at_counter and who.counter is None):
+        code, status = refusal, 403
+    else:
+        return who
+    if answer == "json":
+        return JSONResponse({"code": code}, status_code=status, headers=HEADERS)
+    return refused(request, code, status)
+
+
 def page(request: Request, name: str, lang: str, context: dict[str, Any], status_code: int = 200,
          extra_headers: dict[str, str] | None = None) -> HTMLResponse:
     response = templates.TemplateResponse(request, name, {
@@ -275,11 +295,9 @@ async def logout(request: Request) -> Response:
 
 @router.get("/counter", response_class=HTMLResponse)
 def console(request: Request) -> Response:
-    who = principal_of(request)
-    if who is None or who.is_device:
-        return RedirectResponse("/staff/login", status_code=303)
-    if who.role not in COUNTER or who.counter is None:
-        return refused(request, "counter_session_required", 403)
+    who = signed_in_as(request, COUNTER, "counter_session_required", answer="page", at_counter=True)
+    if isinstance(who, Response):
+        return who
     lang = language(request)
     services = services_of(request)
     with services.lock:
@@ -308,11 +326,9 @@ SCRIPT_STRINGS = (
 @router.get("/counter/state")
 def console_state(request: Request) -> Response:
     """What the console shows (no card data): its counter, the visit there, how many wait for it."""
-    who = principal_of(request)
-    if who is None or who.is_device:
-        return JSONResponse({"code": "unauthorized"}, status_code=401, headers=HEADERS)
-    if who.role not in COUNTER or who.counter is None:
-        return JSONResponse({"code": "counter_session_required"}, status_code=403, headers=HEADERS)
+    who = signed_in_as(request, COUNTER, "code", answer="json", at_counter=True)
+    if isinstance(who, Response):
+        return who
     lang = language(request)
     counter_id = who.counter
 
@@ -369,11 +385,9 @@ async def counter_action(request: Request, counter_id: str, action: str) -> Resp
     token = request.cookies.get(SESSION_COOKIE)
     if not csrf_ok(request, request.headers.get(CSRF_HEADER) or form.get("csrf"), token):
         return refused(request, "csrf_refused", 403)
-    who = principal_of(request)
-    if who is None or who.is_device:
-        return refused(request, "unauthorized", 401)
-    if who.role not in COUNTER or who.counter is None:
-        return refused(request, "counter_session_required", 403)
+    who = signed_in_as(request, COUNTER, "counter_session_required", answer="action", at_counter=True)
+    if isinstance(who, Response):
+        return who
     if who.counter != counter_id:
         return refused(request, "counter_not_yours", 403)
     parsed = _action_form(form)
