@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 from madoguchi.server import reports
 from madoguchi.server.storage.database import connect_read_only
-from madoguchi.server.web import manager_view
 
 NICE = 10
 TIMEOUT_S = 120.0
@@ -115,6 +114,8 @@ def _answer(job: dict[str, Any]) -> bytes:
             data = reports.kpi(conn, job["site"], first, last, job["targets"], stays)
             if job["kind"] == "kpi":
                 return json.dumps(data, ensure_ascii=False).encode()
+            from madoguchi.server.web import manager_view  # Jinja and the charts: the dashboard's job only
+
             names = reports.Names(**job["names"])
             html = manager_view.render(data, names, job["planned"], job["language"])
             return json.dumps({"from": data["from"], "to": data["to"], "visits": data["visits"], "html": html},
