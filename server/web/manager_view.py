@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, select_autoescape
 
 from madoguchi.common.i18n import message
 from madoguchi.server import reports
@@ -22,7 +22,10 @@ SIMPLE = "simple_procedure"
 
 def render(data: dict[str, Any], names: reports.Names, planned: Mapping[str, float], lang: str) -> str:
     """The KPI sections as HTML (autoescaped, as the pages' own templates)."""
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    # each report is a new process: the compiled template is kept in Jinja's per-user temporary folder (a
+    # changed template is compiled again), which spares every page ~0.1 s of compiling
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      bytecode_cache=FileSystemBytecodeCache())
     return env.get_template("manager_report.html").render(
         report=view(data, names, planned, lang), t=lambda key, **params: message("staff", key, lang, **params))
 
