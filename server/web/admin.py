@@ -229,7 +229,7 @@ async def revoke_device(request: Request, name: str) -> Response:
 @router.get("/health")
 def health(request: Request) -> Response:
     """Each device's last report (printer, card reader, 「係員を呼ぶ」, sound, last seen, offline when silent)."""
-    who = staff.signed_in_as(request, ADMIN, "code", answer="json")
+    who = staff.signed_in_as(request, ADMIN, "admin_only", answer="json")
     if isinstance(who, Response):
         return who
     services = staff.services_of(request)

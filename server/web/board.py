@@ -143,7 +143,7 @@ async def manual_ticket(request: Request) -> Response:
 @router.get("/state")
 def board_state(request: Request) -> Response:
     """Bands (waiting, oldest wait, estimate against target) and counters (state, skills, whom, how long)."""
-    who = staff.signed_in_as(request, GUIDE, "code", answer="json")
+    who = staff.signed_in_as(request, GUIDE, "guide_only", answer="json")
     if isinstance(who, Response):
         return who
     lang = staff.language(request)

@@ -326,7 +326,7 @@ SCRIPT_STRINGS = (
 @router.get("/counter/state")
 def console_state(request: Request) -> Response:
     """What the console shows (no card data): its counter, the visit there, how many wait for it."""
-    who = signed_in_as(request, COUNTER, "code", answer="json", at_counter=True)
+    who = signed_in_as(request, COUNTER, "counter_session_required", answer="json", at_counter=True)
     if isinstance(who, Response):
         return who
     lang = language(request)

@@ -191,7 +191,8 @@ def session(server: LiveServer, role: str, page: str) -> tuple[httpx.Client, str
 def test_other_roles_get_403_on_the_admin_pages_and_posts(server, role, home):
     client, csrf = session(server, role, home)
     assert client.get("/staff/admin").status_code == 403
-    assert client.get("/staff/admin/health").status_code == 403
+    health = client.get("/staff/admin/health")
+    assert health.status_code == 403 and health.json()["code"] == "admin_only"
     posts = {"/staff/admin/users": {"username": "intruder", "role": "admin", "password": "long-enough-1"},
              "/staff/admin/users/admin-e2e/password": {"password": "long-enough-1"},
              "/staff/admin/users/admin-e2e/disable": {}, "/staff/admin/devices": {"name": "rogue", "kind": "kiosk"},

@@ -60,6 +60,8 @@ def test_a_counter_account_cannot_use_the_board_and_posts_need_the_token(live_se
     refused = console.request.post(f"{base}/staff/guide/counters/c5/pause", form={"csrf": token},
                                    headers={"Accept": "application/json"})
     assert refused.status == 403 and refused.json()["code"] == "guide_only"
+    view = console.request.get(f"{base}/staff/guide/state")
+    assert view.status == 403 and view.json() == {"code": "guide_only"}
 
     guide = sign_in(browser, base, None, user="guide-e2e")
     guide.wait_for_url(f"{base}/staff/guide")
@@ -67,6 +69,8 @@ def test_a_counter_account_cannot_use_the_board_and_posts_need_the_token(live_se
                                   headers={"Accept": "application/json"})
     assert no_token.status == 403 and no_token.json()["code"] == "csrf_refused"
     assert guide.request.get(f"{base}/staff/counter").status == 403  # no counter: no console
+    view = guide.request.get(f"{base}/staff/counter/state")
+    assert view.status == 403 and view.json() == {"code": "counter_session_required"}
     counters = {c["id"]: c for c in live_server.client("guide").get("/api/v1/counters").json()}
     assert counters["c5"]["state"] == "open"
 
