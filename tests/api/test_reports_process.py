@@ -49,7 +49,7 @@ def test_a_failing_report_is_a_503_problem_in_plain_words(api, monkeypatch, capl
 
 
 def test_reports_wait_their_turn_and_a_long_wait_is_a_failure(monkeypatch):
-    monkeypatch.setattr(report_process, "TIMEOUT_S", 0.2)
+    monkeypatch.setattr(report_process, "TURN_WAIT_S", 0.2)
     with contextlib.ExitStack() as running:
         for _ in range(report_process.AT_ONCE):
             running.enter_context(report_process._turn())
