@@ -26,6 +26,7 @@ DateParam = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD (d
 ToParam = Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (default: from)")]
 LangParam = Annotated[Literal["ja", "en"], Query(description="Language of the column headers and names")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_TYPES: dict[str, str] = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 RETRY_AFTER = {"Retry-After": "30"}
 
 
@@ -58,28 +59,39 @@ def kpi_targets(services: Services) -> tuple[dict[str, float], dict[str, reports
             {event: reports.StayTarget(t.target, t.baseline) for event, t in config.kpi_targets.stay_min.items()})
 
 
-def _export(services: Services, start: str | None, end: str | None, kind: report_process.ExportKind,
-            lang: str, media_type: str) -> Response:
-    first, last = _range(services, start, end)
+def export_file(services: Services, first: dt.date, last: dt.date, kind: report_process.ExportKind,
+                lang: str) -> Response:
+    """The range's visits as a download, made in the report's process (the API's and the dashboard's);
+    a failure is logged and raised as ``report_process.ReportFailed``."""
     try:
         body = report_process.export(services.settings.database_path, services.settings.site, first, last, kind,
                                      _names(services), lang)
     except report_process.ReportFailed:
         log.exception("the %s export for %s to %s failed", kind, first, last)
-        raise ApiError(503, "report_failed", RETRY_AFTER) from None
+        raise
     name = f"madoguchi-{services.settings.site}-{first}-{last}.{kind}"
-    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(body, media_type=EXPORT_TYPES[kind],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _export(services: Services, start: str | None, end: str | None, kind: report_process.ExportKind,
+            lang: str) -> Response:
+    first, last = _range(services, start, end)
+    try:
+        return export_file(services, first, last, kind, lang)
+    except report_process.ReportFailed:
+        raise ApiError(503, "report_failed", RETRY_AFTER) from None
 
 
 @router.get("/visits.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def visits_csv(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None,
                lang: LangParam = "ja") -> Response:
     """One row per visit, UTF-8 with BOM (opens in Excel); headers and names in Japanese unless ``lang=en``."""
-    return _export(services, start, end, "csv", lang, "text/csv; charset=utf-8")
+    return _export(services, start, end, "csv", lang)
 
 
 @router.get("/visits.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
 def visits_xlsx(services: ServicesDep, _: Manager, start: DateParam = None, end: ToParam = None,
                 lang: LangParam = "ja") -> Response:
     """The same rows as a workbook, times as date-time cells (the site's local time)."""
-    return _export(services, start, end, "xlsx", lang, XLSX)
+    return _export(services, start, end, "xlsx", lang)

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
 from madoguchi.server import reports
-from madoguchi.server.api.reports import XLSX, kpi_targets
+from madoguchi.server.api.reports import EXPORT_TYPES, export_file, kpi_targets
 from madoguchi.server.api.security import MANAGER, SESSION_COOKIE
 from madoguchi.server.core.catalog import text_in
 from madoguchi.server.core.errors import DomainError
@@ -29,7 +29,6 @@ from madoguchi.server.web import report_process, staff
 router = APIRouter(prefix="/staff/manager", include_in_schema=False)
 log = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
-EXPORTS: dict[str, str] = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 
 
 def _range_problem(start: str, end: str) -> tuple[str, dict[str, object]]:
@@ -91,7 +90,7 @@ def dashboard(request: Request) -> Response:
 def download(request: Request, kind: str) -> Response:
     """The range's visits, one row each (``reports.to_csv`` / ``to_xlsx``), made in a process of their own;
     headers and names in Japanese, English with ``lang=en``."""
-    if kind not in EXPORTS:
+    if kind not in EXPORT_TYPES:
         return staff.refused(request, "not_found", 404)
     who = staff.signed_in_as(request, MANAGER, "manager_only", answer="action")
     if isinstance(who, Response):
@@ -106,14 +105,10 @@ def download(request: Request, kind: str) -> Response:
         key, params = _range_problem(start, end)
         detail = staff.translator(staff.language(request))(key, **params)  # links carry good ranges: a typed URL
         return JSONResponse({"code": key, "detail": detail}, status_code=422, headers=staff.HEADERS)
-    office = services.office  # labels are fixed at start-up: read without the office's lock
     try:
-        body = report_process.export(services.settings.database_path, services.settings.site, first, last, kind,
-                                     reports.Names.of(office.catalog, office.bands), lang)
+        answer = export_file(services, first, last, "xlsx" if kind == "xlsx" else "csv", lang)
     except report_process.ReportFailed:
-        log.exception("the %s export for %s to %s failed", kind, first, last)
         return staff.refused(request, "report_failed", 503)
-    name = f"madoguchi-{services.settings.site}-{first}-{last}.{kind}"
-    return Response(body, media_type=EXPORTS[kind], headers={
-        **staff.HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+    answer.headers.update(staff.HEADERS)
+    return answer
 
